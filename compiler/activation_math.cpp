@@ -1,0 +1,133 @@
+#include "compiler/activation_math.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <vector>
+
+namespace convjit::detail {
+namespace {
+
+constexpr double kSeluScale = 1.0507009873554805;
+constexpr double kSeluAlpha = 1.6732632423543772;
+constexpr double kLeakySlope = 0.2;
+constexpr double kShrinkThreshold = 0.5;
+constexpr double kSquareplusB = 4.0;
+
+double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+
+double relu6(double x) { return std::min(std::max(x, 0.0), 6.0); }
+
+}  // namespace
+
+double activate(Activation a, double x) {
+  if (std::isnan(x)) return x;  // every activation propagates NaN
+  switch (a) {
+    case Activation::kLinear: return x;
+    case Activation::kRelu: return x > 0 ? x : 0.0;
+    case Activation::kRelu6: return relu6(x);
+    case Activation::kLeakyRelu: return x >= 0 ? x : kLeakySlope * x;
+    case Activation::kElu: return x > 0 ? x : std::expm1(x);
+    case Activation::kSelu: return kSeluScale * (x >= 0 ? x : kSeluAlpha * std::expm1(x));
+    case Activation::kCelu: return x >= 0 ? x : std::expm1(x);
+    case Activation::kGelu:
+      if (std::isinf(x)) return x < 0 ? 0.0 : x;
+      return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+    case Activation::kSigmoid: return sigmoid(x);
+    case Activation::kHardSigmoid: return relu6(x + 3.0) / 6.0;
+    case Activation::kHardSilu: return std::isinf(x) && x < 0 ? 0.0 : x * relu6(x + 3.0) / 6.0;
+    case Activation::kSilu: return std::isinf(x) && x < 0 ? 0.0 : x * sigmoid(x);
+    case Activation::kMish:
+      return std::isinf(x) && x < 0 ? 0.0 : x * std::tanh(softplus(x));
+    case Activation::kTanh: return std::tanh(x);
+    case Activation::kHardTanh: return std::min(std::max(x, -1.0), 1.0);
+    case Activation::kTanhShrink: return x - std::tanh(x);
+    case Activation::kSoftplus: return softplus(x);
+    case Activation::kSoftsign: return std::isinf(x) ? std::copysign(1.0, x) : x / (1.0 + std::abs(x));
+    case Activation::kSquareplus: {
+      const double r = std::sqrt(x * x + kSquareplusB);
+      // (x + r) / 2, rewritten for x < 0 to avoid cancellation.
+      if (x >= 0) return 0.5 * (x + r);
+      if (std::isinf(x)) return 0.0;
+      return 0.5 * kSquareplusB / (r - x);
+    }
+    case Activation::kSparsePlus:
+      if (x <= -1.0) return 0.0;
+      if (x >= 1.0) return x;
+      return 0.25 * (x + 1.0) * (x + 1.0);
+    case Activation::kSparseSigmoid:
+      if (x <= -1.0) return 0.0;
+      if (x >= 1.0) return 1.0;
+      return 0.5 * (x + 1.0);
+    case Activation::kExponential: return std::exp(x);
+    case Activation::kLogSigmoid: return -softplus(-x);
+    case Activation::kHardShrink: return std::abs(x) > kShrinkThreshold ? x : 0.0;
+    case Activation::kSoftShrink:
+      if (x > kShrinkThreshold) return x - kShrinkThreshold;
+      if (x < -kShrinkThreshold) return x + kShrinkThreshold;
+      return 0.0;
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax:
+    case Activation::kSparsemax:
+    case Activation::kGlu: break;
+  }
+  std::abort();  // axis activations have no element-wise form: a caller bug
+}
+
+void activate_axis(Activation a, double* v, std::int64_t count, std::int64_t stride) {
+  if (count <= 0) return;
+  auto at = [&](std::int64_t i) -> double& { return v[i * stride]; };
+  switch (a) {
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax: {
+      double max = -INFINITY;
+      for (std::int64_t i = 0; i < count; ++i) max = std::max(max, at(i));
+      if (std::isinf(max)) max = 0.0;  // all -inf or a +inf: let the arithmetic give NaN/0
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < count; ++i) sum += std::exp(at(i) - max);
+      if (a == Activation::kSoftmax) {
+        for (std::int64_t i = 0; i < count; ++i) at(i) = std::exp(at(i) - max) / sum;
+      } else {
+        const double log_sum = std::log(sum);
+        for (std::int64_t i = 0; i < count; ++i) at(i) = at(i) - max - log_sum;
+      }
+      return;
+    }
+    case Activation::kSparsemax: {
+      // Martins & Astudillo 2016, Algorithm 1 (the Keras docstring definition).
+      std::vector<double> z(static_cast<std::size_t>(count));
+      for (std::int64_t i = 0; i < count; ++i) z[i] = at(i);
+      std::sort(z.begin(), z.end(), [](double x, double y) { return x > y; });
+      double cumsum = 0.0, support_sum = 0.0;
+      std::int64_t k = 0;
+      for (std::int64_t j = 0; j < count; ++j) {
+        cumsum += z[j];
+        if (1.0 + static_cast<double>(j + 1) * z[j] > cumsum) {
+          k = j + 1;
+          support_sum = cumsum;
+        }
+      }
+      const double tau = (support_sum - 1.0) / static_cast<double>(std::max<std::int64_t>(k, 1));
+      for (std::int64_t i = 0; i < count; ++i) at(i) = std::max(at(i) - tau, 0.0);
+      return;
+    }
+    default: break;
+  }
+  std::abort();  // glu has its own function; element-wise ones use activate()
+}
+
+void apply_glu(const double* values, std::int64_t count, std::int64_t stride, double* out,
+               std::int64_t out_stride) {
+  const std::int64_t half = count / 2;
+  for (std::int64_t i = 0; i < half; ++i) {
+    out[i * out_stride] = values[i * stride] * sigmoid(values[(i + half) * stride]);
+  }
+}
+
+}  // namespace convjit::detail

@@ -1,0 +1,32 @@
+// Engines — the interchangeable ways of computing a Conv1D, selected by name.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "convjit/spec.hpp"
+
+namespace convjit::detail {
+
+struct EngineOptions {
+  std::string isa = "auto";  ///< jit/llvm engines: "auto", "avx2", "avx512"
+  std::string schedule;      ///< a schedule text (to_string form); empty: the default heuristic
+  int threads = 1;
+};
+
+/// Engine names this build has, fastest correct first ("jit", "interpreter", "reference").
+std::vector<std::string> engine_names();
+/// The engine `run` picks when none is named.
+std::string default_engine_name();
+
+/// Runs `spec` on one input with the named engine. input: input_shape in data_format
+/// order; kernel: Keras layout (K, C/g, F); bias: F floats or nullptr. Returns the output
+/// in call_output_shape(spec, input_shape) order. Throws Error for bad input or an
+/// unknown engine (kUnknownName, naming "engine").
+std::vector<float> run_engine(std::string_view engine, const Conv1DSpec& spec,
+                              const Shape3& input_shape, const float* input,
+                              const float* kernel, const float* bias,
+                              const EngineOptions& options = {});
+
+}  // namespace convjit::detail

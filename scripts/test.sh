@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Quick start, command 2: install what is missing, build everything, run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+werror=OFF
+if [ -n "${CI:-}" ]; then werror=ON; fi
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR="$werror" > /dev/null
+cmake --build build -j "$(nproc)"
+ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
