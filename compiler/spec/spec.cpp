@@ -1,0 +1,230 @@
+// Conv1DSpec validation and shape inference, with Keras 3's rules and messages.
+#include <string>
+
+#include "compiler/spec/keras_objects.hpp"
+#include "convjit/spec.hpp"
+
+namespace convjit {
+namespace {
+
+/// filters, kernel_size, strides, dilation_rate and groups above this are refused: they
+/// are far beyond any real layer, and keeping them below 2^31 keeps every length formula
+/// (d*(K-1) + 1 etc.) inside int64.
+constexpr std::int64_t kMaxArgument = 2147483647;
+/// Input dimensions above 2^62 are refused for the same reason.
+constexpr std::int64_t kMaxDimension = std::int64_t{1} << 62;
+
+std::string dim_text(std::int64_t d) {
+  return d == kDynamic ? "None" : std::to_string(d);
+}
+
+/// Python's repr of a shape tuple: "(1, 10, 4)", "(None, 5, 2)".
+std::string shape_text(const Shape3& s) {
+  return "(" + dim_text(s[0]) + ", " + dim_text(s[1]) + ", " + dim_text(s[2]) + ")";
+}
+
+/// Keras standardize_tuple's check of a 1-tuple.
+void check_tuple(std::int64_t value, const char* name) {
+  if (value <= 0) {
+    const std::string v = std::to_string(value);
+    throw Error(ErrorCode::kInvalidValue, name,
+                std::string("The `") + name +
+                    "` argument must be a tuple of 1 integers. Received " + name + "=" + v +
+                    ", including values {" + v + "} that do not satisfy `value > 0`");
+  }
+}
+
+void check_limit(std::int64_t value, const char* name) {
+  if (value > kMaxArgument) {
+    throw Error(ErrorCode::kResourceLimit, name,
+                std::string("Invalid value for argument `") + name + "`: " + name + "=" +
+                    std::to_string(value) + " exceeds the supported maximum of " +
+                    std::to_string(kMaxArgument) + ".");
+  }
+}
+
+std::int64_t channels_of(const Conv1DSpec& spec, const Shape3& s) {
+  return spec.data_format == DataFormat::kChannelsLast ? s[2] : s[1];
+}
+
+std::int64_t length_of(const Conv1DSpec& spec, const Shape3& s) {
+  return spec.data_format == DataFormat::kChannelsLast ? s[1] : s[2];
+}
+
+/// floor(a / b) for b > 0.
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && (a < 0)) --q;
+  return q;
+}
+
+}  // namespace
+
+const char* padding_name(Padding p) {
+  switch (p) {
+    case Padding::kValid: return "valid";
+    case Padding::kSame: return "same";
+    case Padding::kCausal: return "causal";
+  }
+  return "valid";
+}
+
+const char* data_format_name(DataFormat f) {
+  return f == DataFormat::kChannelsFirst ? "channels_first" : "channels_last";
+}
+
+bool Conv1DSpec::operator==(const Conv1DSpec& o) const {
+  return filters == o.filters && kernel_size == o.kernel_size && strides == o.strides &&
+         padding == o.padding && data_format == o.data_format && dilation_rate == o.dilation_rate &&
+         groups == o.groups && activation == o.activation && use_bias == o.use_bias &&
+         kernel_initializer == o.kernel_initializer && bias_initializer == o.bias_initializer &&
+         kernel_regularizer == o.kernel_regularizer && bias_regularizer == o.bias_regularizer &&
+         activity_regularizer == o.activity_regularizer &&
+         kernel_constraint == o.kernel_constraint && bias_constraint == o.bias_constraint &&
+         name == o.name && trainable == o.trainable;
+}
+
+void validate(const Conv1DSpec& spec) {
+  // The order of Keras's BaseConv constructor.
+  check_tuple(spec.kernel_size, "kernel_size");
+  check_tuple(spec.strides, "strides");
+  check_tuple(spec.dilation_rate, "dilation_rate");
+  detail::validate_initializer(spec.kernel_initializer, "kernel_initializer");
+  detail::validate_initializer(spec.bias_initializer, "bias_initializer");
+  detail::validate_regularizer(spec.kernel_regularizer, "kernel_regularizer");
+  detail::validate_regularizer(spec.bias_regularizer, "bias_regularizer");
+  detail::validate_regularizer(spec.activity_regularizer, "activity_regularizer");
+  detail::validate_constraint(spec.kernel_constraint, "kernel_constraint", 3);
+  detail::validate_constraint(spec.bias_constraint, "bias_constraint", 1);
+  if (spec.filters <= 0) {
+    throw Error(ErrorCode::kInvalidValue, "filters",
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                "Received filters=" +
+                    std::to_string(spec.filters) + ".");
+  }
+  if (spec.groups <= 0) {
+    throw Error(ErrorCode::kInvalidValue, "groups",
+                "The number of groups must be a positive integer. Received: groups=" +
+                    std::to_string(spec.groups) + ".");
+  }
+  if (spec.filters % spec.groups != 0) {
+    throw Error(ErrorCode::kIncompatibleArguments, "groups",
+                "The number of filters must be evenly divisible by the number of groups. "
+                "Received: groups=" +
+                    std::to_string(spec.groups) + ", filters=" + std::to_string(spec.filters) +
+                    ".");
+  }
+  if (spec.strides > 1 && spec.dilation_rate > 1) {
+    throw Error(ErrorCode::kIncompatibleArguments, "strides",
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
+                "strides=(" +
+                    std::to_string(spec.strides) + ",) and dilation_rate=(" +
+                    std::to_string(spec.dilation_rate) + ",)");
+  }
+  check_limit(spec.filters, "filters");
+  check_limit(spec.kernel_size, "kernel_size");
+  check_limit(spec.strides, "strides");
+  check_limit(spec.dilation_rate, "dilation_rate");
+  check_limit(spec.groups, "groups");
+}
+
+void validate(const Conv1DSpec& spec, const Shape3& input_shape) {
+  validate(spec);
+  std::int64_t elements = 1;
+  for (std::int64_t d : input_shape) {
+    if (d < 0 && d != kDynamic) {
+      throw Error(ErrorCode::kInvalidShape, "input_shape",
+                  "Invalid input shape " + shape_text(input_shape) +
+                      ": dimensions must be non-negative, or None (kDynamic) when unknown.");
+    }
+    if (d > kMaxDimension || (d > 0 && __builtin_mul_overflow(elements, d, &elements))) {
+      throw Error(ErrorCode::kResourceLimit, "input_shape",
+                  "Input shape " + shape_text(input_shape) +
+                      " is too large: its element count does not fit in a 64-bit integer.");
+    }
+  }
+  const std::int64_t channels = channels_of(spec, input_shape);
+  const int channel_axis = spec.data_format == DataFormat::kChannelsLast ? -1 : 1;
+  if (channels == kDynamic) {
+    throw Error(ErrorCode::kInvalidShape, "input_shape",
+                "The channel dimension of the inputs should be defined. The input_shape received "
+                "is " +
+                    shape_text(input_shape) + ", where axis " + std::to_string(channel_axis) +
+                    " (0-based) is the channel dimension, which found to be `None`.");
+  }
+  if (channels == 0) {
+    throw Error(ErrorCode::kInvalidShape, "input_shape",
+                "The number of input channels must be positive. Received an input with 0 "
+                "channels (full input shape is " +
+                    shape_text(input_shape) + ").");
+  }
+  if (channels % spec.groups != 0) {
+    throw Error(ErrorCode::kInvalidShape, "groups",
+                "The number of input channels must be evenly divisible by the number of groups. "
+                "Received groups=" +
+                    std::to_string(spec.groups) + ", but the input has " +
+                    std::to_string(channels) + " channels (full input shape is " +
+                    shape_text(input_shape) + ").");
+  }
+  const std::int64_t length = length_of(spec, input_shape);
+  if (spec.padding == Padding::kValid && length != kDynamic && output_length(spec, length) <= 0) {
+    throw Error(ErrorCode::kInvalidShape, "padding",
+                "Computed output size would be zero or negative. Received `inputs shape=" +
+                    shape_text(input_shape) + "`, `kernel shape=(" +
+                    std::to_string(spec.kernel_size) + ", " + std::to_string(channels) + ", " +
+                    std::to_string(spec.filters) + ")`, `dilation_rate=(" +
+                    std::to_string(spec.dilation_rate) + ",)`, `strides=(" +
+                    std::to_string(spec.strides) + ",)`, `padding=valid`.");
+  }
+}
+
+std::int64_t output_length(const Conv1DSpec& spec, std::int64_t length) {
+  if (length == kDynamic) return kDynamic;
+  if (spec.padding == Padding::kValid) {
+    const std::int64_t span = spec.dilation_rate * (spec.kernel_size - 1) + 1;
+    return floor_div(length - span, spec.strides) + 1;
+  }
+  // same, causal: floor((L - 1) / s) + 1 = ceil(L / s)
+  return floor_div(length - 1, spec.strides) + 1;
+}
+
+std::array<std::int64_t, 2> padding_amounts(const Conv1DSpec& spec, std::int64_t length) {
+  const std::int64_t span = spec.dilation_rate * (spec.kernel_size - 1);
+  switch (spec.padding) {
+    case Padding::kValid: return {0, 0};
+    case Padding::kCausal: return {span, 0};
+    case Padding::kSame: {
+      const std::int64_t out = output_length(spec, length);
+      std::int64_t total = (out - 1) * spec.strides + span + 1 - length;
+      if (total < 0) total = 0;
+      return {total / 2, total - total / 2};
+    }
+  }
+  return {0, 0};
+}
+
+Shape3 compute_output_shape(const Conv1DSpec& spec, const Shape3& input_shape) {
+  validate(spec, input_shape);
+  const std::int64_t out_len = output_length(spec, length_of(spec, input_shape));
+  if (spec.data_format == DataFormat::kChannelsLast) {
+    return {input_shape[0], out_len, spec.filters};
+  }
+  return {input_shape[0], spec.filters, out_len};
+}
+
+Shape3 call_output_shape(const Conv1DSpec& spec, const Shape3& input_shape) {
+  Shape3 out = compute_output_shape(spec, input_shape);
+  if (spec.activation != Activation::kGlu) return out;
+  // glu splits the last axis in two halves: channels (channels_last) or length.
+  std::int64_t& last = out[2];
+  if (last == kDynamic) return out;
+  if (last % 2 != 0) {
+    throw Error(
+        ErrorCode::kInvalidShape, "activation",
+        "axis size must be divisible by 2. Received: x.shape=" + shape_text(out) + " with axis=-1");
+  }
+  last /= 2;
+  return out;
+}
+
+}  // namespace convjit
