@@ -1,0 +1,100 @@
+// Conv1D — the Keras layer: build, call, weights, config, losses, constraints.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "convjit/spec.hpp"
+#include "convjit/tensor.hpp"
+
+namespace convjit {
+
+/// keras.layers.Conv1D as a Keras user knows it.
+///
+///   convjit::Conv1D layer(convjit::parse_spec("filters=8,kernel_size=3,padding=causal"));
+///   convjit::Tensor y = layer(x);   // builds on the first call, like Keras
+///
+/// Weights are float32 in Keras layout: kernel (K, C/groups, F), bias (F,) when use_bias.
+/// They are created at build() with the configured initializers. The layer is not
+/// thread-safe: call one layer from one thread at a time.
+class Conv1D {
+ public:
+  /// Validates the spec with Keras's constructor rules (Keras raises in the constructor).
+  explicit Conv1D(Conv1DSpec spec);
+  /// Keras from_config: the JSON of get_config() (see parse_spec_json).
+  static Conv1D from_config(std::string_view json);
+
+  const Conv1DSpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+
+  /// Validates the spec against `input_shape` (data_format order; N and L may be
+  /// kDynamic) and creates the weights. Throws, as Keras 3 does, if already built.
+  void build(const Shape3& input_shape);
+  bool built() const { return built_; }
+  /// The shape given to build(), if built.
+  std::optional<Shape3> build_input_shape() const;
+
+  /// Keras __call__: builds on the first call (with the input's shape, as Keras), checks the input
+  /// (rank 3, channel axis equal to the built one; the batch and length may vary between calls),
+  /// runs the selected engine and records the activity regularization loss. Returns an owned tensor
+  /// of call_output_shape(spec, input shape).
+  Tensor operator()(const Tensor& input);
+  /// The same as operator().
+  Tensor call(const Tensor& input) { return (*this)(input); }
+
+  /// Selects the engine by name ("reference", "jit", ...); throws Error(kUnknownName,
+  /// "engine") for a name this build does not have. Default: the library's default engine.
+  void set_engine(std::string name);
+  const std::string& engine() const { return engine_; }
+  /// Worker threads the engine may use (default 1, must be >= 1).
+  void set_threads(int threads);
+  int threads() const { return threads_; }
+
+  /// Copies of the weights in Keras order: [kernel, bias] (or [kernel]); [] before build.
+  std::vector<Tensor> get_weights() const;
+  /// Sets the weights from tensors (owned or views; the values are copied) in
+  /// get_weights() order. Keras's messages for a wrong count or shape (argument "weights").
+  /// Every shape is checked before any value is written: a failed call changes nothing.
+  void set_weights(const std::vector<Tensor>& weights);
+  /// The kernel (K, C/groups, F). Throws before build.
+  const Tensor& kernel() const;
+  /// The bias (F,). Throws before build and when use_bias is false.
+  const Tensor& bias() const;
+
+  /// Keras get_config() as JSON (to_config_json); indent < 0 gives one line.
+  std::string get_config(int indent = -1) const;
+  /// Number of weight values: K*(C/groups)*F (+ F with bias). Throws before build, as Keras.
+  std::int64_t count_params() const;
+  /// Keras compute_output_shape (no build needed; kDynamic stays dynamic).
+  Shape3 compute_output_shape(const Shape3& input_shape) const;
+
+  /// Keras layer.losses, in Keras's order: the activity regularization loss of the last
+  /// call (activity_regularizer(outputs) / batch size, 0 for an empty batch, as Keras 3
+  /// divide_no_nan), then kernel_regularizer(kernel) and bias_regularizer(bias) for the
+  /// weights that have a regularizer. Like Keras, the weight terms are only listed when
+  /// the layer is built and trainable. Values are accumulated in double.
+  std::vector<double> losses() const;
+
+  /// Applies kernel_constraint to the kernel and bias_constraint to the bias, in place.
+  /// Keras applies them after each optimizer update; here the caller asks for it. A
+  /// no-op before build.
+  void apply_constraints();
+
+ private:
+  void require_built(const char* what) const;
+  void check_input(const Tensor& input) const;
+
+  Conv1DSpec spec_;
+  std::string engine_;
+  int threads_ = 1;
+  bool built_ = false;
+  Shape3 build_shape_{};
+  Tensor kernel_;
+  Tensor bias_;
+  std::optional<double> activity_loss_;
+};
+
+}  // namespace convjit

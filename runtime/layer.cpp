@@ -1,0 +1,243 @@
+#include "convjit/layer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "convjit/error.hpp"
+#include "runtime/constraints.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/initializers.hpp"
+#include "runtime/regularizers.hpp"
+
+namespace convjit {
+namespace {
+
+// An internal invariant: a library bug, not a user error.
+void internal_check(bool ok, const char* what, const char* file, int line) {
+  if (!ok) {
+    std::fprintf(stderr, "%s:%d: internal check failed: %s\n", file, line, what);
+    std::abort();
+  }
+}
+#define CONVJIT_LAYER_CHECK(cond) internal_check((cond), #cond, __FILE__, __LINE__)
+
+// Python's tuple printing with None for dynamic extents: "(None, 10, 4)".
+std::string shape3_to_string(const Shape3& s) {
+  std::string out = "(";
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += s[i] == kDynamic ? std::string("None") : std::to_string(s[i]);
+  }
+  return out + ")";
+}
+
+std::size_t channel_axis(const Conv1DSpec& spec) {
+  return spec.data_format == DataFormat::kChannelsLast ? 2 : 1;
+}
+
+}  // namespace
+
+Conv1D::Conv1D(Conv1DSpec spec) : spec_(std::move(spec)), engine_(detail::default_engine_name()) {
+  validate(spec_);
+}
+
+Conv1D Conv1D::from_config(std::string_view json) {
+  return Conv1D(parse_spec_json(json));
+}
+
+std::optional<Shape3> Conv1D::build_input_shape() const {
+  if (!built_) return std::nullopt;
+  return build_shape_;
+}
+
+void Conv1D::build(const Shape3& input_shape) {
+  if (built_) {
+    throw Error(ErrorCode::kInvalidValue, "build",
+                fmt::format("Layer '{}' is already built (input shape {}). You cannot add new "
+                            "elements of state (variables or sub-layers) to a layer that is "
+                            "already built.",
+                            spec_.name, shape3_to_string(build_shape_)));
+  }
+  validate(spec_, input_shape);
+  const std::int64_t channels = input_shape[channel_axis(spec_)];
+  const Shape kernel_shape{spec_.kernel_size, channels / spec_.groups, spec_.filters};
+  Tensor kernel =
+      detail::make_initialized(spec_.kernel_initializer, kernel_shape, "kernel_initializer");
+  Tensor bias;
+  if (spec_.use_bias) {
+    bias =
+        detail::make_initialized(spec_.bias_initializer, Shape{spec_.filters}, "bias_initializer");
+  }
+  // Commit only once everything succeeded.
+  kernel_ = std::move(kernel);
+  bias_ = std::move(bias);
+  build_shape_ = input_shape;
+  built_ = true;
+  activity_loss_.reset();
+}
+
+void Conv1D::check_input(const Tensor& input) const {
+  if (input.rank() != 3) {
+    throw Error(ErrorCode::kShapeMismatch, "inputs",
+                fmt::format("Input 0 of layer \"{}\" is incompatible with the layer: expected "
+                            "ndim=3, found ndim={}. Full shape received: {}",
+                            spec_.name, input.rank(), shape_to_string(input.shape())));
+  }
+  if (!built_) return;
+  const std::size_t axis = channel_axis(spec_);
+  const std::int64_t expected = build_shape_[axis];
+  if (input.shape()[axis] != expected) {
+    throw Error(
+        ErrorCode::kShapeMismatch, "inputs",
+        fmt::format("Input 0 of layer \"{}\" is incompatible with the layer: expected "
+                    "axis {} of input shape to have value {}, but received input with "
+                    "shape {}",
+                    spec_.name, axis == 2 ? -1 : 1, expected, shape_to_string(input.shape())));
+  }
+}
+
+Tensor Conv1D::operator()(const Tensor& input) {
+  check_input(input);
+  const Shape3 in_shape{input.shape()[0], input.shape()[1], input.shape()[2]};
+  if (!built_) build(in_shape);
+  activity_loss_.reset();  // Keras clears the layer's own losses at each call
+  const Shape3 out_shape = call_output_shape(spec_, in_shape);
+  detail::EngineOptions options;
+  options.threads = threads_;
+  std::vector<float> values =
+      detail::run_engine(engine_, spec_, in_shape, input.data(), kernel_.data(),
+                         spec_.use_bias ? bias_.data() : nullptr, options);
+  Shape shape(out_shape.begin(), out_shape.end());
+  CONVJIT_LAYER_CHECK(static_cast<std::int64_t>(values.size()) == shape_size(shape));
+  Tensor output(std::move(shape), std::move(values));
+  if (spec_.activity_regularizer.kind != Regularizer::Kind::kNone) {
+    // Keras 3: loss = activity_regularizer(outputs); divide_no_nan(loss, batch size).
+    const double loss = detail::regularization_loss(spec_.activity_regularizer, output);
+    const std::int64_t batch = output.shape()[0];
+    activity_loss_ = batch > 0 ? loss / static_cast<double>(batch) : 0.0;
+  }
+  return output;
+}
+
+void Conv1D::set_engine(std::string name) {
+  const std::vector<std::string> names = detail::engine_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    throw Error(
+        ErrorCode::kUnknownName, "engine",
+        fmt::format("Unknown engine: {}. This build has: {}", name, fmt::join(names, ", ")));
+  }
+  engine_ = std::move(name);
+}
+
+void Conv1D::set_threads(int threads) {
+  if (threads < 1) {
+    throw Error(ErrorCode::kInvalidValue, "threads",
+                fmt::format("The number of threads must be >= 1. Received: threads={}", threads));
+  }
+  threads_ = threads;
+}
+
+std::vector<Tensor> Conv1D::get_weights() const {
+  std::vector<Tensor> weights;
+  if (!built_) return weights;
+  weights.push_back(kernel_.copy());
+  if (spec_.use_bias) weights.push_back(bias_.copy());
+  return weights;
+}
+
+void Conv1D::set_weights(const std::vector<Tensor>& weights) {
+  const std::size_t expected = !built_ ? 0 : (spec_.use_bias ? 2 : 1);
+  if (weights.size() != expected) {
+    throw Error(ErrorCode::kShapeMismatch, "weights",
+                fmt::format("You called `set_weights(weights)` on layer '{}' with a weight list "
+                            "of length {}, but the layer was expecting {} weights.",
+                            spec_.name, weights.size(), expected));
+  }
+  if (expected == 0) return;
+  const Tensor* current[2] = {&kernel_, &bias_};
+  for (std::size_t i = 0; i < expected; ++i) {
+    if (weights[i].shape() != current[i]->shape()) {
+      throw Error(ErrorCode::kShapeMismatch, "weights",
+                  fmt::format("Layer {} weight shape {} is not compatible with provided weight "
+                              "shape {}.",
+                              spec_.name, shape_to_string(current[i]->shape()),
+                              shape_to_string(weights[i].shape())));
+    }
+  }
+  // All shapes checked: assign (copy the values, also from views; self-assignment is fine).
+  kernel_ = weights[0].copy();
+  if (expected == 2) bias_ = weights[1].copy();
+}
+
+void Conv1D::require_built(const char* what) const {
+  if (!built_) {
+    // Keras 3 count_params wording; the weight accessors say what was accessed.
+    const bool is_method = std::string(what) == "count_params";
+    throw Error(ErrorCode::kInvalidValue, what,
+                fmt::format("You tried to {} `{}` on layer '{}', but the layer isn't built. "
+                            "You can build it manually via: `layer.build(input_shape)`.",
+                            is_method ? "call" : "access", what, spec_.name));
+  }
+}
+
+const Tensor& Conv1D::kernel() const {
+  require_built("kernel");
+  return kernel_;
+}
+
+const Tensor& Conv1D::bias() const {
+  require_built("bias");
+  if (!spec_.use_bias) {
+    throw Error(
+        ErrorCode::kInvalidValue, "use_bias",
+        fmt::format("Layer '{}' has no bias: it was created with use_bias=False.", spec_.name));
+  }
+  return bias_;
+}
+
+std::string Conv1D::get_config(int indent) const {
+  return to_config_json(spec_, indent);
+}
+
+std::int64_t Conv1D::count_params() const {
+  require_built("count_params");
+  return kernel_.size() + (spec_.use_bias ? bias_.size() : 0);
+}
+
+Shape3 Conv1D::compute_output_shape(const Shape3& input_shape) const {
+  return convjit::compute_output_shape(spec_, input_shape);
+}
+
+std::vector<double> Conv1D::losses() const {
+  std::vector<double> out;
+  if (activity_loss_) out.push_back(*activity_loss_);
+  if (built_ && spec_.trainable) {
+    if (spec_.kernel_regularizer.kind != Regularizer::Kind::kNone) {
+      out.push_back(detail::regularization_loss(spec_.kernel_regularizer, kernel_));
+    }
+    if (spec_.use_bias && spec_.bias_regularizer.kind != Regularizer::Kind::kNone) {
+      out.push_back(detail::regularization_loss(spec_.bias_regularizer, bias_));
+    }
+  }
+  return out;
+}
+
+void Conv1D::apply_constraints() {
+  if (!built_) return;
+  // Project copies first so a bad axis leaves both weights unchanged.
+  Tensor kernel = kernel_.copy();
+  detail::apply_constraint(spec_.kernel_constraint, kernel, "kernel_constraint");
+  Tensor bias;
+  if (spec_.use_bias) {
+    bias = bias_.copy();
+    detail::apply_constraint(spec_.bias_constraint, bias, "bias_constraint");
+  }
+  kernel_ = std::move(kernel);
+  if (spec_.use_bias) bias_ = std::move(bias);
+}
+
+}  // namespace convjit
