@@ -1,0 +1,514 @@
+#include "compiler/ir/lower.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <utility>
+
+#include "compiler/ir/pack_weights.hpp"
+
+namespace convjit::detail::ir {
+namespace {
+
+int lanes_of(Isa isa) {
+  return isa == Isa::kAvx2 ? 8 : 16;
+}
+int registers_of(Isa isa) {
+  return isa == Isa::kAvx2 ? 16 : 32;
+}
+
+/// Strides of a [n][t][c] tensor, as expressions.
+struct Layout {
+  Expr n, t, c;
+  Expr at(const Expr& n_, const Expr& t_, const Expr& c_) const { return n_ * n + t_ * t + c_ * c; }
+};
+
+/// Output channels handled by one register tile: [oc0, oc0 + cols*V) of a group, packed
+/// weights block `wblock`.
+struct OcBlock {
+  Expr oc0;
+  Expr wblock;
+  int cols = 1;
+};
+
+/// Input channels reduced by one pass over the tile: [ic0, ic0 + count).
+struct IcBlock {
+  Expr ic0, count;
+  bool first = true, last = true;
+};
+
+class Lowering {
+ public:
+  Lowering(const Problem& p, const LowerPlan& plan) : p_(p), plan_(plan) {}
+
+  Func run() {
+    if (p_.data_format == DataFormat::kChannelsFirst && !plan_.transpose_channels_first &&
+        plan_.lanes != 1) {
+      // Vectors over oc would be strided in a channels_first tensor: only the scalar
+      // unscheduled form indexes channels_first natively.
+      std::fprintf(stderr, "%s:%d: internal error: native channels_first needs lanes=1\n", __FILE__,
+                   __LINE__);
+      std::abort();
+    }
+    f_.problem = p_;
+    f_.isa = plan_.isa;
+    f_.vector_registers = plan_.vector_registers;
+    f_.var("N");
+    f_.var("L");
+    n_param_ = make_var(Func::kVarN, "N");
+    l_param_ = make_var(Func::kVarL, "L");
+    f_.name = fmt::format("conv1d_{}_{}", plan_.depthwise ? "depthwise" : "direct",
+                          plan_.lanes == 1 ? "scalar" : isa_name(plan_.isa));
+    declare_buffers();
+
+    const Expr lout = f_.var_expr("Lout");
+    const Expr pad = f_.var_expr("pad_left");
+    lout_ = lout;
+    pad_ = pad;
+    std::vector<Stmt> stages;
+    const bool cf = p_.data_format == DataFormat::kChannelsFirst;
+    if (cf && plan_.transpose_channels_first) {
+      stages.push_back(
+          For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, "transpose input",
+                    Transpose::make(Access{input_, n() * C() * l_param_},
+                                    Access{conv_src_, n() * l_param_ * C()}, C(), l_param_)));
+    }
+    stages.push_back(conv_nest());
+    if (is_axis_activation(p_.activation)) {
+      stages.push_back(axis_stage());
+    } else if (conv_dst_ != output_) {
+      stages.push_back(For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, "transpose output",
+                                 Transpose::make(Access{conv_dst_, n() * lout * F()},
+                                                 Access{output_, n() * F() * lout}, lout, F())));
+    }
+    Stmt body = Block::make(std::move(stages));
+    if (plan_.split_regions) {
+      // Interior: the output steps whose taps are all inside [0, L).
+      const Expr t_lo = f_.var_expr("t_lo");
+      const Expr t_hi = f_.var_expr("t_hi");
+      body = Let::make(t_hi->var,
+                       clamp(floor_div(l_param_ - 1 + pad - (K() - 1) * D(), S()) + 1, t_lo, lout),
+                       body);
+      body = Let::make(t_lo->var, min(ceil_div(pad, p_.stride), lout), body);
+    }
+    body = Let::make(pad->var, pad_left_expr(lout), body);
+    body = Let::make(lout->var, lout_expr(), body);
+    f_.body = body;
+    return f_;
+  }
+
+ private:
+  Expr C() const { return p_.in_channels; }
+  Expr F() const { return p_.filters; }
+  Expr K() const { return p_.kernel; }
+  Expr S() const { return p_.stride; }
+  Expr D() const { return p_.dilation; }
+  Expr n() { return f_.var_expr("n"); }
+
+  Expr lout_expr() const {
+    if (p_.padding == Padding::kValid) {
+      return max(floor_div(l_param_ - (p_.kernel - 1) * p_.dilation - 1, S()) + 1, 0);
+    }
+    return ceil_div(l_param_, p_.stride);
+  }
+  Expr pad_left_expr(const Expr& lout) const {
+    switch (p_.padding) {
+      case Padding::kValid: return 0;
+      case Padding::kCausal: return (p_.kernel - 1) * p_.dilation;
+      case Padding::kSame:
+        return floor_div(max((lout - 1) * S() + ((p_.kernel - 1) * p_.dilation + 1) - l_param_, 0),
+                         2);
+    }
+    return 0;
+  }
+
+  void declare_buffers() {
+    const bool cf = p_.data_format == DataFormat::kChannelsFirst;
+    const bool axis = is_axis_activation(p_.activation);
+    const Expr lout = lout_expr();
+    const std::int64_t lanes = plan_.lanes;
+    const std::int64_t bw = lanes * plan_.tile_oc_vecs;
+    f_.weights.block_width = bw;
+    if (plan_.depthwise) {
+      f_.weights.kind = WeightLayout::Kind::kDepthwise;
+      f_.weights.blocks = (p_.in_channels + bw - 1) / bw;
+    } else {
+      f_.weights.kind = WeightLayout::Kind::kDirect;
+      f_.weights.blocks = (p_.oc_per_group + bw - 1) / bw;
+    }
+    auto add = [&](const std::string& name, BufferKind kind, Expr size) {
+      f_.buffers.push_back(BufferDecl{name, kind, std::move(size)});
+      return static_cast<int>(f_.buffers.size() - 1);
+    };
+    input_ = add("input", BufferKind::kInput, n_param_ * l_param_ * C());
+    weights_ = add("weights", BufferKind::kWeights, packed_weights_size(p_, f_.weights));
+    if (p_.use_bias) bias_ = add("bias", BufferKind::kBias, F());
+    Expr out_size = n_param_ * lout * F();
+    if (p_.activation == Activation::kGlu) {
+      out_size = cf ? n_param_ * F() * floor_div(lout, 2) : n_param_ * lout * (p_.filters / 2);
+    }
+    output_ = add("output", BufferKind::kOutput, out_size);
+    const Expr cl_in_n = l_param_ * C();
+    if (cf && plan_.transpose_channels_first) {
+      conv_src_ = add("input_t", BufferKind::kScratch, n_param_ * l_param_ * C());
+      src_ = Layout{cl_in_n, C(), 1};
+    } else if (cf) {
+      conv_src_ = input_;
+      src_ = Layout{C() * l_param_, 1, l_param_};
+    } else {
+      conv_src_ = input_;
+      src_ = Layout{cl_in_n, C(), 1};
+    }
+    const Expr lout_v = f_.var_expr("Lout");
+    if (axis || (cf && plan_.transpose_channels_first)) {
+      conv_dst_ = add(axis ? "preact" : "output_t", BufferKind::kScratch, n_param_ * lout * F());
+      dst_ = Layout{lout_v * F(), F(), 1};
+    } else if (cf) {
+      conv_dst_ = output_;
+      dst_ = Layout{F() * lout_v, 1, lout_v};
+    } else {
+      conv_dst_ = output_;
+      dst_ = Layout{lout_v * F(), F(), 1};
+    }
+    const int cols = plan_.tile_oc_vecs;
+    acc_ = add_regs("acc", plan_.tile_t * cols);
+    w_ = add_regs("w", cols);
+    x_ = add_regs("x", 1);
+  }
+
+  int add_regs(const std::string& name, int count) {
+    f_.regs.push_back(RegArray{name, count, plan_.lanes});
+    return static_cast<int>(f_.regs.size() - 1);
+  }
+
+  // ----- the register tile ------------------------------------------------------------
+
+  /// Lanes of column j that hold real channels when `remaining` channels start at column 0.
+  Expr valid_lanes(const Expr& remaining, const Expr& j) const {
+    return clamp(remaining - j * plan_.lanes, 0, plan_.lanes);
+  }
+
+  /// The k loop of a tile at time t0: all taps (interior) or the in-range ones (edges).
+  Stmt k_loop(const Expr& t0, bool clipped, Stmt body) {
+    const int k = f_.var("k");
+    if (!clipped) return For::make(k, 0, K(), ForKind::kSerial, "", std::move(body));
+    const Expr kb = clamp(ceil_div(pad_ - t0 * S(), p_.dilation), 0, K());
+    const Expr ke = clamp(floor_div(l_param_ - 1 + pad_ - t0 * S(), D()) + 1, kb, K());
+    return For::make(k, kb, ke - kb, ForKind::kSerial, "taps in range", std::move(body));
+  }
+
+  Stmt unrolled(const std::string& var, int extent, Stmt body) {
+    return For::make(f_.var(var), 0, extent, ForKind::kUnrolled, "", std::move(body));
+  }
+
+  /// One register tile of `rows` x oc.cols at output step t0 (direct strategy).
+  Stmt direct_tile(const Expr& g, const OcBlock& oc, const IcBlock& icb, const Expr& t0, int rows,
+                   bool clipped) {
+    const int cols = oc.cols;
+    const Expr i = f_.var_expr("i"), j = f_.var_expr("j"), k = f_.var_expr("k"),
+               ic = f_.var_expr("ic");
+    const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width;
+    const Expr fg = p_.oc_per_group;
+    const VReg acc{acc_, i * cols + j};
+    const Expr out_c = g * fg + oc.oc0 + j * lanes;
+    const Access out{conv_dst_, dst_.at(n(), t0 + i, out_c)};
+    const Expr valid = valid_lanes(fg - oc.oc0, j);
+    const std::int64_t lane_stride = 1;  // channels_last destination (see run())
+
+    std::vector<Stmt> tile;
+    tile.push_back(
+        unrolled("i", rows,
+                 unrolled("j", cols,
+                          icb.first ? Zero::make(acc) : Load::make(acc, out, valid, lane_stride))));
+    if (plan_.prefetch_distance > 0 && !clipped) {
+      tile.push_back(Prefetch::make(
+          Access{conv_src_, src_.at(n(), (t0 + rows) * S() - pad_, g * p_.ic_per_group) +
+                                plan_.prefetch_distance / 4}));
+    }
+    const Expr w_index =
+        (((g * f_.weights.blocks + oc.wblock) * K() + k) * p_.ic_per_group + ic) * bw + j * lanes;
+    const Expr pos = (t0 + i) * S() + k * D() - pad_;
+    Stmt reduce = Block::make({
+        unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
+        unrolled("i", rows,
+                 Block::make({Broadcast::make(
+                                  VReg{x_, 0},
+                                  Access{conv_src_, src_.at(n(), pos, g * p_.ic_per_group + ic)}),
+                              unrolled("j", cols, Fma::make(acc, VReg{x_, 0}, VReg{w_, j}))})),
+    });
+    reduce = For::make(f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "", reduce);
+    tile.push_back(k_loop(t0, clipped, reduce));
+    tile.push_back(unrolled(
+        "i", rows,
+        unrolled("j", cols,
+                 epilogue(acc, icb.last, Access{bias_, out_c}, 1, out, valid, lane_stride))));
+    return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+  }
+
+  /// One register tile of `rows` x cols channel vectors starting at channel c0, multiplier
+  /// index jm (depthwise strategy: filter = c * multiplier + jm).
+  Stmt depthwise_tile(const Expr& jm, const OcBlock& cb, const Expr& t0, int rows, bool clipped) {
+    const int cols = cb.cols;
+    const Expr i = f_.var_expr("i"), j = f_.var_expr("j"), k = f_.var_expr("k");
+    const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width;
+    const std::int64_t m = p_.oc_per_group;
+    const VReg acc{acc_, i * cols + j};
+    const Expr c = cb.oc0 + j * lanes;
+    const Expr valid = valid_lanes(C() - cb.oc0, j);
+    const Expr out_c = c * m + jm;
+    const Access out{conv_dst_, dst_.at(n(), t0 + i, out_c)};
+    const std::int64_t out_stride = lanes == 1 ? 1 : m;  // channels_last destination
+    const std::int64_t in_stride = 1;                    // channels_last source
+
+    std::vector<Stmt> tile;
+    tile.push_back(unrolled("i", rows, unrolled("j", cols, Zero::make(acc))));
+    if (plan_.prefetch_distance > 0 && !clipped) {
+      tile.push_back(
+          Prefetch::make(Access{conv_src_, src_.at(n(), (t0 + rows) * S() - pad_, cb.oc0) +
+                                               plan_.prefetch_distance / 4}));
+    }
+    const Expr w_index = ((jm * f_.weights.blocks + cb.wblock) * K() + k) * bw + j * lanes;
+    const Expr pos = (t0 + i) * S() + k * D() - pad_;
+    Stmt reduce = Block::make({
+        unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
+        unrolled(
+            "i", rows,
+            unrolled("j", cols,
+                     Block::make({Load::make(VReg{x_, 0}, Access{conv_src_, src_.at(n(), pos, c)},
+                                             valid, in_stride),
+                                  Fma::make(acc, VReg{x_, 0}, VReg{w_, j})}))),
+    });
+    tile.push_back(k_loop(t0, clipped, reduce));
+    tile.push_back(unrolled(
+        "i", rows,
+        unrolled("j", cols,
+                 epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
+    return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+  }
+
+  /// Bias, element-wise activation and the (masked) store of one accumulator; without
+  /// `last`, the partial sum is stored raw for the next input-channel block.
+  Stmt epilogue(const VReg& acc, bool last, const Access& bias, std::int64_t bias_stride,
+                const Access& out, const Expr& valid, std::int64_t out_stride) {
+    std::vector<Stmt> ops;
+    if (last && p_.use_bias) ops.push_back(AddFrom::make(acc, bias, valid, bias_stride));
+    if (last && !is_axis_activation(p_.activation) && p_.activation != Activation::kLinear) {
+      ops.push_back(Activate::make(acc, p_.activation));
+    }
+    ops.push_back(Store::make(acc, out, valid, out_stride, plan_.nontemporal_stores && last));
+    return Block::make(std::move(ops));
+  }
+
+  // ----- time regions -----------------------------------------------------------------
+
+  using TileFn = std::function<Stmt(const Expr& t0, int rows, bool clipped)>;
+
+  /// Output steps [b, e) split into left edge, interior tiles, interior tail, right edge.
+  Stmt time_regions(const Expr& b, const Expr& e, const Expr& le, const Expr& ib, const Expr& ie,
+                    const TileFn& tile) {
+    const int t = f_.var("t");
+    const Expr tv = f_.var_expr("t");
+    if (!plan_.split_regions) {
+      return For::make(t, b, e - b, ForKind::kSerial, "all steps, taps clipped", tile(tv, 1, true));
+    }
+    const int rows = plan_.tile_t;
+    std::vector<Stmt> out;
+    out.push_back(For::make(t, b, le - b, ForKind::kSerial, "left edge", tile(tv, 1, true)));
+    const Expr tiles = floor_div(ie - ib, rows);
+    const Expr tt = f_.var_expr("tt");
+    out.push_back(For::make(tt->var, 0, tiles, ForKind::kSerial, "interior tiles",
+                            tile(ib + tt * rows, rows, false)));
+    if (rows > 1) {
+      out.push_back(For::make(t, ib + tiles * rows, ie - ib - tiles * rows, ForKind::kSerial,
+                              "interior tail", tile(tv, 1, false)));
+    }
+    out.push_back(For::make(t, ie, e - ie, ForKind::kSerial, "right edge", tile(tv, 1, true)));
+    return Block::make(std::move(out));
+  }
+
+  /// The time range, in cache blocks of block_t steps or whole.
+  Stmt time_blocks(const TileFn& tile) {
+    return time_blocks_around(
+        [&](const std::function<Stmt(const TileFn&)>& regions) { return regions(tile); });
+  }
+
+  /// Full blocks of cols vectors in a loop, then the tail block with fewer columns.
+  Stmt channel_blocks(std::int64_t channels, const std::string& var, const std::string& tag,
+                      const std::function<Stmt(const OcBlock&)>& fn) {
+    const int cols = plan_.tile_oc_vecs;
+    const std::int64_t bw = f_.weights.block_width;
+    const std::int64_t full = channels / bw, rest = channels % bw;
+    const Expr ob = f_.var_expr(var);
+    std::vector<Stmt> out;
+    out.push_back(
+        For::make(ob->var, 0, full, ForKind::kSerial, tag, fn(OcBlock{ob * bw, ob, cols})));
+    if (rest > 0) {
+      const int tail_cols = static_cast<int>((rest + plan_.lanes - 1) / plan_.lanes);
+      out.push_back(fn(OcBlock{full * bw, full, tail_cols}));
+    }
+    return Block::make(std::move(out));
+  }
+
+  /// The input channels of a group, whole or in cache blocks (partial sums in memory).
+  Stmt ic_blocks(const std::function<Stmt(const IcBlock&)>& fn) {
+    const std::int64_t cg = p_.ic_per_group;
+    const std::int64_t bic = plan_.block_ic > 0 ? std::min(plan_.block_ic, cg) : cg;
+    const std::int64_t nb = (cg + bic - 1) / bic;
+    if (nb <= 1) return fn(IcBlock{0, cg, true, true});
+    std::vector<Stmt> out;
+    out.push_back(fn(IcBlock{0, bic, true, false}));
+    if (nb > 2) {
+      const Expr icb = f_.var_expr("icb");
+      out.push_back(For::make(icb->var, 1, nb - 2, ForKind::kSerial, "input-channel blocks",
+                              fn(IcBlock{icb * bic, bic, false, false})));
+    }
+    out.push_back(fn(IcBlock{(nb - 1) * bic, cg - (nb - 1) * bic, false, true}));
+    return Block::make(std::move(out));
+  }
+
+  Stmt conv_nest() {
+    const bool time_outer = plan_.loop_order == LoopOrder::kBatchTimeChannel;
+    Stmt per_n;
+    if (plan_.depthwise) {
+      const Expr jm = f_.var_expr("jm");
+      auto blocks_then_time = [&](const std::function<Stmt(const OcBlock&)>& inner) {
+        return For::make(jm->var, 0, p_.oc_per_group, ForKind::kSerial, "depth multiplier",
+                         channel_blocks(p_.in_channels, "cb", "channel blocks", inner));
+      };
+      if (time_outer) {
+        // The block_t loop must enclose the channel loops: build it around them.
+        per_n = time_blocks_around([&](const std::function<Stmt(const TileFn&)>& regions) {
+          return blocks_then_time([&](const OcBlock& cb) {
+            return regions([&, cb](const Expr& t0, int rows, bool clipped) {
+              return depthwise_tile(jm, cb, t0, rows, clipped);
+            });
+          });
+        });
+      } else {
+        per_n = blocks_then_time([&](const OcBlock& cb) {
+          return time_blocks([&, cb](const Expr& t0, int rows, bool clipped) {
+            return depthwise_tile(jm, cb, t0, rows, clipped);
+          });
+        });
+      }
+    } else {
+      const Expr g = f_.var_expr("g");
+      Stmt per_g;
+      if (time_outer) {
+        per_g = time_blocks_around([&](const std::function<Stmt(const TileFn&)>& regions) {
+          return ic_blocks([&](const IcBlock& icb) {
+            return channel_blocks(p_.oc_per_group, "ob", "oc blocks", [&, icb](const OcBlock& ob) {
+              return regions([&, icb, ob](const Expr& t0, int rows, bool clipped) {
+                return direct_tile(g, ob, icb, t0, rows, clipped);
+              });
+            });
+          });
+        });
+      } else {
+        per_g = channel_blocks(p_.oc_per_group, "ob", "oc blocks", [&](const OcBlock& ob) {
+          return time_blocks_around([&, ob](const std::function<Stmt(const TileFn&)>& regions) {
+            return ic_blocks([&, ob](const IcBlock& icb) {
+              return regions([&, ob, icb](const Expr& t0, int rows, bool clipped) {
+                return direct_tile(g, ob, icb, t0, rows, clipped);
+              });
+            });
+          });
+        });
+      }
+      per_n = For::make(g->var, 0, p_.groups, ForKind::kSerial, "groups", per_g);
+    }
+    return For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, "batch", per_n);
+  }
+
+  /// Builds the time-block loop around `inner`, which receives a function that emits the
+  /// regions of the current time block for a tile function.
+  Stmt time_blocks_around(
+      const std::function<Stmt(const std::function<Stmt(const TileFn&)>&)>& inner) {
+    const Expr t_lo = f_.var_expr("t_lo"), t_hi = f_.var_expr("t_hi");
+    if (plan_.block_t <= 0) {
+      return inner(
+          [&](const TileFn& tile) { return time_regions(0, lout_, t_lo, t_lo, t_hi, tile); });
+    }
+    const Expr tb = f_.var_expr("tb");
+    const Expr b = f_.var_expr("tb_begin"), e = f_.var_expr("tb_end");
+    Stmt body = inner([&](const TileFn& tile) {
+      return time_regions(b, e, clamp(t_lo, b, e), clamp(t_lo, b, e), clamp(t_hi, b, e), tile);
+    });
+    body = Let::make(e->var, min(b + plan_.block_t, lout_), body);
+    body = Let::make(b->var, tb * plan_.block_t, body);
+    return For::make(tb->var, 0, ceil_div(lout_, plan_.block_t), ForKind::kSerial, "time blocks",
+                     body);
+  }
+
+  /// The axis-wise activation (softmax, log_softmax, sparsemax, glu) over the last axis of
+  /// the output in its own layout, reading the channels_last pre-activation scratch.
+  Stmt axis_stage() {
+    const Activation a = p_.activation;
+    const bool glu = a == Activation::kGlu;
+    if (p_.data_format == DataFormat::kChannelsLast) {
+      const Expr t = f_.var_expr("t");
+      const std::int64_t fo = glu ? p_.filters / 2 : p_.filters;
+      return For::make(
+          f_.var("n"), 0, n_param_, ForKind::kSerial, "axis activation over channels",
+          For::make(t->var, 0, lout_, ForKind::kSerial, "",
+                    AxisActivation::make(a, Access{conv_dst_, (n() * lout_ + t) * F()}, 1, F(),
+                                         Access{output_, (n() * lout_ + t) * fo}, 1)));
+    }
+    const Expr oc = f_.var_expr("oc");
+    const Expr lo = glu ? floor_div(lout_, 2) : lout_;
+    return For::make(
+        f_.var("n"), 0, n_param_, ForKind::kSerial, "axis activation over time",
+        For::make(oc->var, 0, F(), ForKind::kSerial, "",
+                  AxisActivation::make(a, Access{conv_dst_, n() * lout_ * F() + oc}, F(), lout_,
+                                       Access{output_, (n() * F() + oc) * lo}, 1)));
+  }
+
+  const Problem& p_;
+  const LowerPlan& plan_;
+  Func f_;
+  Expr n_param_, l_param_, lout_, pad_;
+  int input_ = -1, weights_ = -1, bias_ = -1, output_ = -1, conv_src_ = -1, conv_dst_ = -1;
+  Layout src_, dst_;
+  int acc_ = -1, w_ = -1, x_ = -1;
+};
+
+}  // namespace
+
+LowerPlan plan_from_schedule(const Schedule& s) {
+  LowerPlan plan;
+  plan.isa = s.isa;
+  plan.vector_registers = registers_of(s.isa);
+  plan.depthwise = s.strategy == Strategy::kDepthwise;
+  plan.lanes = s.vector_lanes;
+  plan.tile_t = s.tile_t;
+  plan.tile_oc_vecs = s.tile_oc_vecs;
+  plan.split_regions = true;
+  plan.transpose_channels_first = s.channels_first == ChannelsFirstMode::kTranspose;
+  plan.loop_order = s.loop_order;
+  plan.block_ic = s.block_ic;
+  plan.block_t = s.block_t;
+  plan.prefetch_distance = s.prefetch_distance;
+  plan.nontemporal_stores = s.nontemporal_stores;
+  (void)lanes_of;
+  return plan;
+}
+
+LowerPlan unscheduled_plan(const Problem& p) {
+  (void)p;
+  LowerPlan plan;
+  plan.lanes = 1;
+  plan.tile_t = 1;
+  plan.tile_oc_vecs = 1;
+  plan.split_regions = false;
+  plan.transpose_channels_first = false;
+  return plan;
+}
+
+Func lower_conv(const Problem& p, const LowerPlan& plan) {
+  return Lowering(p, plan).run();
+}
+
+}  // namespace convjit::detail::ir

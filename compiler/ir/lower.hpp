@@ -1,0 +1,38 @@
+// Lowering: Problem + plan -> loop-nest IR (register tiles still as unrolled loops).
+#pragma once
+
+#include <cstdint>
+
+#include "compiler/ir/ir.hpp"
+#include "compiler/problem.hpp"
+#include "compiler/schedule/schedule.hpp"
+
+namespace convjit::detail::ir {
+
+/// The decisions lowering reads, taken from a Schedule (plan_from_schedule) or the plain
+/// unscheduled form (unscheduled_plan). Lowering itself never chooses anything.
+struct LowerPlan {
+  Isa isa = Isa::kAvx512;
+  int vector_registers = 32;
+  bool depthwise = false;                ///< vectorize over channels (groups == C) instead of oc
+  int lanes = 16;                        ///< 1 in the unscheduled form
+  int tile_t = 1;                        ///< register tile rows (output time steps)
+  int tile_oc_vecs = 1;                  ///< register tile columns (vectors of oc or channels)
+  bool split_regions = true;             ///< left edge / branch-free interior / right edge
+  bool transpose_channels_first = true;  ///< false: index the channels_first layout directly
+  LoopOrder loop_order = LoopOrder::kBatchChannelTime;
+  std::int64_t block_ic = 0;  ///< 0: whole group
+  std::int64_t block_t = 0;   ///< 0: whole length
+  int prefetch_distance = 0;  ///< bytes
+  bool nontemporal_stores = false;
+};
+
+LowerPlan plan_from_schedule(const Schedule& s);
+/// Scalar (1 lane), 1x1 tiles, every tap bounds-clipped, channels_first indexed natively:
+/// the "IR before scheduling".
+LowerPlan unscheduled_plan(const Problem& p);
+
+/// Lowers `p` under `plan`. Lengths stay symbolic: N and L are parameters.
+Func lower_conv(const Problem& p, const LowerPlan& plan);
+
+}  // namespace convjit::detail::ir

@@ -1,0 +1,64 @@
+#include "compiler/ir/pipeline.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "compiler/ir/lower.hpp"
+#include "compiler/ir/parallelize.hpp"
+#include "compiler/ir/printer.hpp"
+#include "compiler/ir/prune_loops.hpp"
+#include "compiler/ir/simplify.hpp"
+#include "compiler/ir/unroll_loops.hpp"
+#include "compiler/ir/unroll_reduction.hpp"
+#include "compiler/ir/verifier.hpp"
+
+namespace convjit::detail::ir {
+namespace {
+
+bool debug_print() {
+  const char* v = std::getenv("CONVJIT_DEBUG");
+  return v != nullptr && std::atoi(v) >= 2;
+}
+
+bool verify_each_pass() {
+  const char* v = std::getenv("CONVJIT_VERIFY");
+  if (v != nullptr) return std::strcmp(v, "0") != 0;
+#ifdef NDEBUG
+  return false;
+#else
+  return true;
+#endif
+}
+
+/// Runs after every pass: the debug print and the verifier.
+Func after(const char* pass, Func f, bool unrolled = false) {
+  if (debug_print()) std::fprintf(stderr, "// IR after %s\n%s\n", pass, to_string(f).c_str());
+  if (verify_each_pass()) {
+    VerifyOptions o;
+    o.lengths = verification_lengths(f, 12);
+    o.require_unrolled = unrolled;
+    verify_or_die(f, o, pass);
+  }
+  return f;
+}
+
+}  // namespace
+
+Func lower_unscheduled(const Problem& p) {
+  Func f = after("lower_conv (unscheduled)", lower_conv(p, unscheduled_plan(p)));
+  f = after("simplify", simplify(f));
+  return after("prune_loops", prune_loops(f));
+}
+
+Func lower_scheduled(const Problem& p, const Schedule& s) {
+  check_legal(s, p);
+  Func f = after("lower_conv", lower_conv(p, plan_from_schedule(s)));
+  f = after("simplify", simplify(f));
+  f = after("unroll_reduction", unroll_reduction(f, s.unroll_k, s.unroll_ic));
+  f = after("unroll_loops", unroll_loops(f), true);
+  f = after("prune_loops", prune_loops(f), true);
+  return after("parallelize", parallelize(f, s.threads), true);
+}
+
+}  // namespace convjit::detail::ir

@@ -1,0 +1,18 @@
+// The pass pipeline: Problem + Schedule -> scheduled IR, one line per pass.
+#pragma once
+
+#include "compiler/ir/ir.hpp"
+#include "compiler/problem.hpp"
+#include "compiler/schedule/schedule.hpp"
+
+namespace convjit::detail::ir {
+
+/// The IR before scheduling: scalar, 1x1 tiles, every tap clipped, channels_first indexed
+/// in place. Interpretable; the baseline the scheduled IR is compared with.
+Func lower_unscheduled(const Problem& p);
+
+/// check_legal(s, p), then lowering and every pass. CONVJIT_DEBUG=2 prints the IR after
+/// each pass on stderr; debug builds (or CONVJIT_VERIFY=1) verify it after each pass.
+Func lower_scheduled(const Problem& p, const Schedule& s);
+
+}  // namespace convjit::detail::ir

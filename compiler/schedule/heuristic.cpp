@@ -1,0 +1,123 @@
+// The default schedule: planning only (oneDNN's init_conf), from the register count and a
+// fixed cache model, so that the same problem always gets the same schedule on any host.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "compiler/schedule/schedule.hpp"
+
+namespace convjit::detail {
+namespace {
+
+constexpr std::int64_t kL1Bytes = 32 * 1024;    // per-core L1d of every AVX2/AVX-512 x86 core
+constexpr std::int64_t kL2Bytes = 1024 * 1024;  // a typical per-core L2 (1-2 MiB)
+
+Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
+  auto note = [&](std::string line) {
+    if (why) why->push_back(std::move(line));
+  };
+  Schedule s;
+  s.isa = isa == Isa::kAvx2 ? Isa::kAvx2 : Isa::kAvx512;
+  s.vector_lanes = s.isa == Isa::kAvx2 ? 8 : 16;
+  const int registers = s.isa == Isa::kAvx2 ? 16 : 32;
+  note(fmt::format("isa={} vector_lanes={}: {} float lanes and {} vector registers",
+                   isa_name(s.isa), s.vector_lanes, s.vector_lanes, registers));
+
+  if (p.is_depthwise() && p.oc_per_group == 1) {
+    s.strategy = Strategy::kDepthwise;
+    note("strategy=depthwise: groups == in_channels with multiplier 1, vectorize over channels");
+  } else if (p.is_pointwise() && p.groups == 1) {
+    s.strategy = Strategy::kPointwise;
+    note(
+        "strategy=pointwise: kernel_size=1, strides=1, no padding: a (time x ic) x (ic x oc) GEMM");
+  } else if (p.groups == 1 && p.in_channels <= 4 && p.stride >= 2) {
+    s.strategy = Strategy::kFirstLayer;
+    note(fmt::format("strategy=first_layer: {} input channel(s) with strides={}: a wide time tile",
+                     p.in_channels, p.stride));
+  } else {
+    s.strategy = Strategy::kDirect;
+    note("strategy=direct: oc vectorized, inputs broadcast, weights packed per oc block");
+  }
+  s.channels_first = ChannelsFirstMode::kTranspose;
+  if (p.data_format == DataFormat::kChannelsFirst) {
+    note("channels_first=transpose: the only mode the lowering implements");
+  }
+
+  const std::int64_t vec_channels =
+      s.strategy == Strategy::kDepthwise ? p.in_channels : p.oc_per_group;
+  const std::int64_t vectors = (vec_channels + s.vector_lanes - 1) / s.vector_lanes;
+  const int max_cols = registers == 32 ? 4 : 2;
+  s.tile_oc_vecs = static_cast<int>(std::min<std::int64_t>(vectors, max_cols));
+  const int max_rows = (registers - s.tile_oc_vecs - 1) / s.tile_oc_vecs;
+  const int row_cap = s.strategy == Strategy::kFirstLayer ? 14 : 8;
+  s.tile_t = std::min(max_rows, row_cap);
+  if (!p.length_is_dynamic && p.out_length > 0) {
+    s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
+  }
+  s.tile_t = std::max(s.tile_t, 1);
+  note(fmt::format("tile_oc_vecs={}: {} vector(s) of channels, at most {} columns so that rows fit",
+                   s.tile_oc_vecs, vectors, max_cols));
+  note(
+      fmt::format("tile_t={}: {}x{} accumulators + {} weight vectors + 1 broadcast <= {} "
+                  "registers (rows capped at {}{})",
+                  s.tile_t, s.tile_t, s.tile_oc_vecs, s.tile_oc_vecs, registers, row_cap,
+                  p.length_is_dynamic ? "" : " and at the output length"));
+
+  const std::int64_t block_width = static_cast<std::int64_t>(s.tile_oc_vecs) * s.vector_lanes;
+  const std::int64_t weight_row_bytes = p.kernel * block_width * 4;  // one ic of one oc block
+  if (s.strategy != Strategy::kDepthwise && p.ic_per_group * weight_row_bytes > kL1Bytes / 2) {
+    s.block_ic = std::max<std::int64_t>(1, (kL1Bytes / 2) / weight_row_bytes);
+    note(fmt::format("block_ic={}: an oc block's weights ({} KiB) exceed half of L1 (32 KiB)",
+                     s.block_ic, p.ic_per_group * weight_row_bytes / 1024));
+  } else {
+    s.block_ic = 0;
+    note("block_ic=0: an oc block's weights fit in half of L1");
+  }
+  const std::int64_t row_bytes = p.stride * p.in_channels * 4;
+  const std::int64_t rows_in_l2 = (kL2Bytes / 2) / std::max<std::int64_t>(row_bytes, 1);
+  if (p.length_is_dynamic || p.out_length > rows_in_l2) {
+    s.block_t = std::max<std::int64_t>(s.tile_t, rows_in_l2 / s.tile_t * s.tile_t);
+    note(fmt::format("block_t={}: keeps the input rows of a time block in half of L2", s.block_t));
+  } else {
+    s.block_t = 0;
+    note("block_t=0: the whole input fits in half of L2");
+  }
+  const std::int64_t weight_bytes = p.kernel_size_elems() * 4;
+  if (weight_bytes > kL2Bytes / 2) {
+    s.loop_order = LoopOrder::kBatchChannelTime;
+    note("loop_order=bct: weights exceed half of L2, reuse an oc block across time");
+  } else {
+    s.loop_order = LoopOrder::kBatchTimeChannel;
+    note("loop_order=btc: weights stay in L2, reuse each input row across oc blocks");
+  }
+  s.unroll_k = 1;
+  s.unroll_ic = (s.strategy != Strategy::kDepthwise && p.ic_per_group >= 4) ? 4 : 1;
+  note(fmt::format("unroll_ic={} unroll_k=1: {}", s.unroll_ic,
+                   s.unroll_ic > 1 ? "4 input channels per loop trip hide the loop overhead"
+                                   : "too few input channels to unroll"));
+  s.prefetch_distance = p.input_size() * 4 > kL2Bytes ? 512 : 0;
+  note(fmt::format(
+      "prefetch_distance={}: {}", s.prefetch_distance,
+      s.prefetch_distance > 0 ? "the input does not fit in L2" : "the input fits in L2"));
+  s.nontemporal_stores = false;
+  s.threads = 1;
+  note("nontemporal_stores=0 threads=1: the runtime splits work across threads itself");
+  return s;
+}
+
+}  // namespace
+
+Schedule default_schedule(const Problem& p, Isa isa) {
+  return plan(p, isa, nullptr);
+}
+
+std::string explain_default_schedule(const Problem& p, Isa isa) {
+  std::vector<std::string> why;
+  plan(p, isa, &why);
+  std::string out;
+  for (const std::string& line : why) out += line + "\n";
+  return out;
+}
+
+}  // namespace convjit::detail

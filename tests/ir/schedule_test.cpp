@@ -1,0 +1,249 @@
+// Schedules: text round trip, parse errors, the legality table, the default heuristic.
+#include <gtest/gtest.h>
+
+#include "compiler/ir/pipeline.hpp"
+#include "ir/ir_test_util.hpp"
+
+namespace convjit::detail::ir::test {
+namespace {
+
+Problem problem(const std::string& spec, Shape3 shape) {
+  return make_problem(parse_spec(spec), shape);
+}
+
+TEST(Schedule, ToStringParsesBackToAnEqualSchedule) {
+  std::mt19937_64 rng(7);
+  const Problem p = problem("filters=40,kernel_size=5,groups=2", {2, 30, 16});
+  for (int i = 0; i < 300; ++i) {
+    const Schedule s = random_schedule(rng, p);
+    const std::string text = to_string(s);
+    const Schedule back = parse_schedule(text);
+    EXPECT_EQ(back, s) << text << " -> " << to_string(back);
+    EXPECT_EQ(to_string(back), text);
+  }
+}
+
+TEST(Schedule, EqualityComparesEveryField) {
+  Schedule a, b;
+  EXPECT_EQ(a, b);
+  b.prefetch_distance = 64;
+  EXPECT_NE(a, b);
+  b = a;
+  b.nontemporal_stores = true;
+  EXPECT_NE(a, b);
+  b = a;
+  b.threads = 2;
+  EXPECT_NE(a, b);
+}
+
+TEST(Schedule, MissingKeysKeepDefaultsAndLanesFollowTheIsa) {
+  const Schedule s = parse_schedule("isa=avx2, tile_t=3");
+  EXPECT_EQ(s.isa, Isa::kAvx2);
+  EXPECT_EQ(s.vector_lanes, 8);
+  EXPECT_EQ(s.tile_t, 3);
+  EXPECT_EQ(s.tile_oc_vecs, Schedule{}.tile_oc_vecs);
+  EXPECT_EQ(parse_schedule("").vector_lanes, 16);
+}
+
+TEST(Schedule, ParseErrorsNameTheKey) {
+  struct Row {
+    const char* text;
+    const char* argument;
+    const char* message;
+  };
+  const Row rows[] = {
+      {"tile_t=six", "tile_t", "tile_t=six"},
+      {"isa=sse2", "isa", "avx2 or avx512"},
+      {"colour=blue", "colour", "Unknown schedule key: colour"},
+      {"tile_t", "schedule", "key=value"},
+      {"tile_t=2 tile_t=3", "tile_t", "given twice"},
+      {"strategy=winograd", "strategy", "direct, depthwise"},
+      {"nontemporal_stores=maybe", "nontemporal_stores", "0 or 1"},
+      {"block_t=1e3", "block_t", "an integer"},
+  };
+  for (const Row& r : rows) {
+    try {
+      parse_schedule(r.text);
+      ADD_FAILURE() << r.text << " parsed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kParseError) << r.text;
+      EXPECT_EQ(e.argument(), r.argument) << r.text;
+      EXPECT_NE(std::string(e.what()).find(r.message), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Legality, IllegalSchedulesAreRefusedWithAReason) {
+  struct Row {
+    const char* spec;
+    Shape3 shape;
+    const char* schedule;
+    const char* field;
+    const char* reason;
+  };
+  const Row rows[] = {
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "isa=avx2 vector_lanes=16",
+       "vector_lanes",
+       "avx2 has 8 float lanes"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "isa=avx2 tile_t=7 tile_oc_vecs=2",
+       "tile_t",
+       "needs 17 vector registers"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "isa=avx512 tile_t=7 tile_oc_vecs=4",
+       "tile_t",
+       "avx512 has 32"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "tile_t=0", "tile_t", "must be >= 1"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "tile_oc_vecs=0", "tile_oc_vecs", ">= 1"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "strategy=depthwise",
+       "strategy",
+       "groups == in_channels"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "strategy=pointwise", "strategy", "kernel_size=1"},
+      {"filters=8,kernel_size=1,padding=same",
+       {1, 10, 8},
+       "strategy=first_layer",
+       "strategy",
+       "at most 4 input channels"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "channels_first=native",
+       "channels_first",
+       "channels_first only"},
+      {"filters=8,kernel_size=3,strides=2,data_format=channels_first",
+       {1, 4, 10},
+       "channels_first=native",
+       "channels_first",
+       "strides=1"},
+      {"filters=8,kernel_size=3,data_format=channels_first",
+       {1, 4, 10},
+       "channels_first=native",
+       "channels_first",
+       "not implemented"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "block_ic=5", "block_ic", "exceeds the 4"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "block_ic=-1", "block_ic", ">= 0"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "tile_t=4 block_t=6",
+       "block_t",
+       "multiple of tile_t=4"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "block_t=-4", "block_t", ">= 0"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "unroll_k=4", "unroll_k", "kernel_size=3"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "unroll_ic=0", "unroll_ic", "[1, 16]"},
+      {"filters=4,kernel_size=3,groups=4",
+       {1, 10, 4},
+       "strategy=depthwise unroll_ic=2",
+       "unroll_ic",
+       "no input-channel reduction"},
+      {"filters=4,kernel_size=3,groups=4",
+       {1, 10, 4},
+       "strategy=depthwise block_ic=1",
+       "block_ic",
+       "one input channel"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "prefetch_distance=100",
+       "prefetch_distance",
+       "multiple of 64"},
+      {"filters=8,kernel_size=3",
+       {1, 10, 4},
+       "block_ic=2 nontemporal_stores=1",
+       "nontemporal_stores",
+       "re-read"},
+      {"filters=8,kernel_size=3", {1, 10, 4}, "threads=0", "threads", "[1, 256]"},
+  };
+  for (const Row& r : rows) {
+    const Problem p = problem(r.spec, r.shape);
+    const Schedule s = parse_schedule(r.schedule);
+    try {
+      check_legal(s, p);
+      ADD_FAILURE() << r.schedule << " accepted for " << r.spec;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kIllegalSchedule) << r.schedule;
+      EXPECT_EQ(e.argument(), r.field) << r.schedule << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(r.reason), std::string::npos)
+          << r.schedule << ": " << e.what();
+    }
+  }
+}
+
+TEST(Legality, TheSameFieldsAtTheirLimitAreAccepted) {
+  const Problem p = problem("filters=8,kernel_size=3", {1, 10, 4});
+  for (const char* text : {"isa=avx2 tile_t=14 tile_oc_vecs=1", "isa=avx2 tile_t=6 tile_oc_vecs=2",
+                           "isa=avx512 tile_t=6 tile_oc_vecs=4", "block_ic=4", "unroll_k=3",
+                           "tile_t=4 block_t=8", "prefetch_distance=4096", "threads=256"}) {
+    EXPECT_NO_THROW(check_legal(parse_schedule(text), p)) << text;
+  }
+}
+
+TEST(Legality, TheLoweringRefusesIllegalSchedulesToo) {
+  const Problem p = problem("filters=8,kernel_size=3", {1, 10, 4});
+  try {
+    lower_scheduled(p, parse_schedule("isa=avx2 tile_t=8 tile_oc_vecs=2"));
+    ADD_FAILURE() << "lowered an illegal schedule";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kIllegalSchedule);
+  }
+}
+
+TEST(DefaultSchedule, IsLegalAndUsesTheRegisters) {
+  const Problem big = problem("filters=128,kernel_size=3,padding=same", {1, 64, 64});
+  const Schedule s512 = default_schedule(big, Isa::kAvx512);
+  EXPECT_EQ(s512.vector_lanes, 16);
+  EXPECT_EQ(s512.tile_oc_vecs, 4);
+  EXPECT_EQ(s512.tile_t, 6);  // 6*4 + 4 + 1 = 29 <= 32
+  const Schedule s2 = default_schedule(big, Isa::kAvx2);
+  EXPECT_EQ(s2.vector_lanes, 8);
+  EXPECT_EQ(s2.tile_t * s2.tile_oc_vecs + s2.tile_oc_vecs + 1 <= 16, true);
+  EXPECT_NO_THROW(check_legal(s512, big));
+  EXPECT_NO_THROW(check_legal(s2, big));
+}
+
+TEST(DefaultSchedule, PicksTheStrategyPerCase) {
+  EXPECT_EQ(
+      default_schedule(problem("filters=16,kernel_size=3,groups=16", {1, 20, 16}), Isa::kAvx512)
+          .strategy,
+      Strategy::kDepthwise);
+  EXPECT_EQ(
+      default_schedule(problem("filters=16,kernel_size=1", {1, 20, 16}), Isa::kAvx512).strategy,
+      Strategy::kPointwise);
+  EXPECT_EQ(
+      default_schedule(problem("filters=16,kernel_size=9,strides=4", {1, 200, 1}), Isa::kAvx512)
+          .strategy,
+      Strategy::kFirstLayer);
+  EXPECT_EQ(
+      default_schedule(problem("filters=16,kernel_size=3", {1, 20, 16}), Isa::kAvx512).strategy,
+      Strategy::kDirect);
+}
+
+TEST(DefaultSchedule, BlocksLargeChannelCountsAndDynamicLengths) {
+  const Problem wide = problem("filters=256,kernel_size=9", {1, 100, 512});
+  const Schedule s = default_schedule(wide, Isa::kAvx512);
+  EXPECT_GT(s.block_ic, 0);
+  EXPECT_LT(s.block_ic, 512);
+  EXPECT_NO_THROW(check_legal(s, wide));
+  const Problem dynamic = problem("filters=8,kernel_size=3,padding=causal", {1, kDynamic, 4});
+  const Schedule d = default_schedule(dynamic, Isa::kAvx2);
+  EXPECT_GT(d.block_t, 0);
+  EXPECT_EQ(d.block_t % d.tile_t, 0);
+  EXPECT_NO_THROW(check_legal(d, dynamic));
+}
+
+TEST(DefaultSchedule, ExplainsEachChoiceOnALine) {
+  const Problem p = problem("filters=64,kernel_size=3", {1, 50, 32});
+  const std::string why = explain_default_schedule(p, Isa::kAvx512);
+  const Schedule s = default_schedule(p, Isa::kAvx512);
+  for (const std::string key : {"strategy=", "tile_t=", "tile_oc_vecs=", "block_ic=", "block_t=",
+                                "loop_order=", "unroll_ic=", "prefetch_distance="}) {
+    EXPECT_NE(why.find(key), std::string::npos) << key << " not explained:\n" << why;
+  }
+  EXPECT_NE(why.find("tile_t=" + std::to_string(s.tile_t)), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace convjit::detail::ir::test
