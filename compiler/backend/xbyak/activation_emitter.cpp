@@ -1,0 +1,670 @@
+// ActivationEmitter — Keras activations as AVX2 / AVX-512 code (see docs/jit-activations.md).
+//
+// Every activation is written once, as a sequence of calls on Codegen<Vmm>, whose
+// primitives pick the instruction form for ymm (VEX only: AVX2 + FMA) or zmm (EVEX,
+// AVX-512F, k5 as the only mask register). Constants are read RIP-relative from the table
+// emit_constants() places after the code: 32-byte vectors on AVX2, 4-byte scalars used with
+// embedded broadcast ({1to16}) on AVX-512.
+//
+// NaN: every sequence returns NaN for a NaN input, as convjit::detail::activate() does. The
+// x86 min/max return their *second* source when either is NaN, so a clamp that must keep a
+// NaN puts the constant in a register as the first source and x second; a clamp whose NaN
+// is carried to the result by another path uses the shorter memory form.
+#include "compiler/backend/xbyak/activation_emitter.hpp"
+
+#include <cstring>
+#include <type_traits>
+
+#include "compiler/backend/xbyak/jit_check.hpp"
+
+namespace convjit::detail {
+namespace {
+
+// vcmpps predicates (the _CMP_* values of immintrin.h).
+constexpr std::uint8_t kCmpLtOq = 0x11;   // a < b, false on NaN
+constexpr std::uint8_t kCmpNltUq = 0x15;  // !(a < b), true on NaN
+constexpr std::uint8_t kCmpNleUq = 0x16;  // !(a <= b), true on NaN
+
+constexpr int kMaskReg = 5;  // k5: the only mask register the AVX-512 sequences use
+
+constexpr std::uint32_t kAbsMask = 0x7fffffffu;
+constexpr std::uint32_t kSignMask = 0x80000000u;
+
+// exp: x is clamped to [kExpLo, kExpHi]. With the result formed as 2·p·2^(n-1), n =
+// round(x·log2 e) stays in [-126, 128]: n = 128 overflows to +Inf exactly when exp(x) does,
+// and n = -126 gives the bit pattern of +0 for 2^(n-1), so exp(x < -87.3) is 0 (< FLT_MIN).
+constexpr float kExpHi = 89.0f;
+constexpr float kExpLo = -87.6f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f;  // Cephes split of ln 2: n·kLn2Hi is exact
+constexpr float kLn2Lo = -2.12194440e-4f;
+// Cephes expf: exp(r) = 1 + r + r²·P(r), |r| <= ln2/2, relative error ~1e-7.
+constexpr float kExpP[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
+                           4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
+
+// tanh: Cephes tanhf. |x| < 0.625: x + x·x²·P(x²); else 1 - 2/(exp(2|x|) + 1).
+constexpr float kTanhSmall = 0.625f;
+constexpr float kTanhP[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
+                            1.33314422036e-1f, -3.33332819422e-1f};
+
+// log1p(y), y in [0, 1]: 2·atanh(s), s = y/(2 + y) in [0, 1/3], the odd Taylor series of
+// atanh up to s^15 (truncation error < 2e-9 relative).
+constexpr float kAtanhP[] = {1.0f / 15, 1.0f / 13, 1.0f / 11, 1.0f / 9,
+                             1.0f / 7,  1.0f / 5,  1.0f / 3};
+
+// erfc(z), z >= 0 (Numerical Recipes erfcc, fractional error < 1.2e-7 everywhere):
+// t = 1/(1 + z/2), erfc(z) = t·exp(-z² + Q(t)), Q below from the highest power down.
+constexpr float kErfcQ[] = {0.17087277f,  -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
+                            -0.18628806f, 0.09678418f,  0.37409196f, 1.00002368f,  -1.26551223f};
+constexpr float kHalfRsqrt2 = 0.353553390593273762f;  // (1/2)·(1/√2): z/2 for z = |x|/√2
+constexpr float kGeluClamp = 50.0f;  // erfc(50/√2) = 0 in float; keeps |x|·erfc finite
+
+constexpr float kSeluScale = 1.0507009873554805f;
+constexpr float kSeluScaleAlpha = static_cast<float>(1.0507009873554805 * 1.6732632423543772);
+
+// x·sigmoid(x) and x·tanh(softplus(x)) are -0 in float below this; clamping there keeps
+// -Inf·0 from making a NaN.
+constexpr float kGateClamp = -200.0f;
+constexpr float kMishExpClamp = 20.0f;     // tanh(softplus(x)) == 1 in float above
+constexpr float kSquareplusClamp = 1e18f;  // sqrt(x² + 4) == |x| in float above
+constexpr float kSoftsignClamp = 1e30f;    // x/(1 + |x|) == ±1 in float above
+
+std::uint32_t float_bits(float f) {
+  std::uint32_t u = 0;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+int temps_for(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return 0;
+    case Activation::kRelu:
+    case Activation::kRelu6:
+    case Activation::kLeakyRelu:
+    case Activation::kHardSigmoid:
+    case Activation::kHardSilu:
+    case Activation::kHardTanh:
+    case Activation::kSoftsign:
+    case Activation::kSparsePlus:
+    case Activation::kSparseSigmoid:
+    case Activation::kHardShrink:
+    case Activation::kSoftShrink: return 1;
+    case Activation::kSigmoid:
+    case Activation::kExponential:
+    case Activation::kSquareplus: return 2;
+    case Activation::kElu:
+    case Activation::kSelu:
+    case Activation::kCelu:
+    case Activation::kSilu:
+    case Activation::kMish:
+    case Activation::kSoftplus:
+    case Activation::kLogSigmoid: return 3;
+    case Activation::kTanh:
+    case Activation::kTanhShrink: return 4;
+    case Activation::kGelu: return 5;
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax:
+    case Activation::kSparsemax:
+    case Activation::kGlu: break;
+  }
+  CONVJIT_JIT_CHECK(!"axis activations have no element-wise emitter");
+  return 0;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Codegen<Vmm>: instruction primitives for one ISA, the math building blocks, and the
+// activations. Every instruction goes through rec(), which checks its operands (ymm0-15 and
+// plain memory only on AVX2; zmm, k and broadcast memory on AVX-512) and traces it.
+// ---------------------------------------------------------------------------------------
+template <class Vmm>
+class ActivationEmitter::Codegen {
+ public:
+  static constexpr bool kZmm = std::is_same_v<Vmm, Xbyak::Zmm>;
+  static_assert(kZmm || std::is_same_v<Vmm, Xbyak::Ymm>, "Vmm is Ymm (AVX2) or Zmm (AVX-512)");
+
+  Codegen(ActivationEmitter& e, int value, const std::vector<int>& temps)
+      : e_(e), g_(e.gen_), v_(value), temps_(temps), temps_allowed_(temps_for(e.act_)) {}
+
+  void run();
+
+ private:
+  using Op = Xbyak::Operand;
+  using Addr = Xbyak::Address;
+
+  Vmm tmp(int i) const {
+    CONVJIT_JIT_CHECK(i < temps_allowed_);
+    return Vmm(temps_[static_cast<std::size_t>(i)]);
+  }
+
+  // --- constants ---
+  std::size_t constant_offset(std::uint32_t bits) {
+    std::size_t index = 0;
+    while (index < e_.constants_.size() && e_.constants_[index] != bits) ++index;
+    if (index == e_.constants_.size()) e_.constants_.push_back(bits);
+    return index * (kZmm ? 4 : 32);
+  }
+  /// A constant as the memory operand of a vector instruction ({1to16} on AVX-512).
+  Addr cb(std::uint32_t bits) {
+    const auto off = static_cast<int>(constant_offset(bits));
+    return kZmm ? g_.ptr_b[g_.rip + e_.table_ + off] : g_.ptr[g_.rip + e_.table_ + off];
+  }
+  Addr c(float f) { return cb(float_bits(f)); }
+
+  // --- trace ---
+  void note(const Op& op) {
+    if (op.isMEM()) {
+      CONVJIT_JIT_CHECK(kZmm || !static_cast<const Addr&>(op).isBroadcast());
+      return;
+    }
+    if (op.isOPMASK()) {
+      CONVJIT_JIT_CHECK(kZmm && op.getIdx() == kMaskReg);
+      e_.mask_regs_used_ |= 1u << op.getIdx();
+      return;
+    }
+    CONVJIT_JIT_CHECK(kZmm ? op.isZMM() : (op.isYMM() && op.getIdx() < 16));
+    e_.vector_regs_used_ |= 1u << op.getIdx();
+    if (op.getOpmaskIdx() != 0) {
+      CONVJIT_JIT_CHECK(kZmm && op.getOpmaskIdx() == kMaskReg);
+      e_.mask_regs_used_ |= 1u << op.getOpmaskIdx();
+    }
+  }
+  template <class... Ops>
+  void rec(const Ops&... ops) {
+    e_.instruction_starts_.push_back(g_.getSize());
+    (note(ops), ...);
+  }
+
+  // --- instruction primitives (d = destination) ---
+  void load(const Vmm& d, float f) {
+    const auto off = static_cast<int>(constant_offset(float_bits(f)));
+    const Addr a = g_.ptr[g_.rip + e_.table_ + off];  // vbroadcastss takes a plain m32
+    rec(d, a);
+    if constexpr (kZmm) {
+      g_.vbroadcastss(d, a);
+    } else {
+      g_.vmovaps(d, a);
+    }
+  }
+  void zero(const Vmm& d) {
+    rec(d);
+    if constexpr (kZmm) {
+      g_.vpxord(d, d, d);
+    } else {
+      g_.vxorps(d, d, d);
+    }
+  }
+  void add(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vaddps(d, a, b);
+  }
+  void sub(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vsubps(d, a, b);
+  }
+  void mul(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vmulps(d, a, b);
+  }
+  void div(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vdivps(d, a, b);
+  }
+  /// a < b ? a : b — b is returned when either is NaN.
+  void min(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vminps(d, a, b);
+  }
+  /// a > b ? a : b — b is returned when either is NaN.
+  void max(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vmaxps(d, a, b);
+  }
+  void sqrt(const Vmm& d, const Vmm& a) {
+    rec(d, a);
+    g_.vsqrtps(d, a);
+  }
+  /// d = d·a + b
+  void fmadd213(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vfmadd213ps(d, a, b);
+  }
+  /// d = a·b + d
+  void fmadd231(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vfmadd231ps(d, a, b);
+  }
+  /// d = d - a·b
+  void fnmadd231(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vfnmadd231ps(d, a, b);
+  }
+  void band(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    if constexpr (kZmm) {
+      g_.vpandd(d, a, b);
+    } else {
+      g_.vandps(d, a, b);
+    }
+  }
+  void bor(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    if constexpr (kZmm) {
+      g_.vpord(d, a, b);
+    } else {
+      g_.vorps(d, a, b);
+    }
+  }
+  void bxor(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    if constexpr (kZmm) {
+      g_.vpxord(d, a, b);
+    } else {
+      g_.vxorps(d, a, b);
+    }
+  }
+  void round_nearest(const Vmm& d, const Vmm& a) {
+    rec(d, a);
+    if constexpr (kZmm) {
+      g_.vrndscaleps(d, a, 0);  // scale 2^0, round to nearest even
+    } else {
+      g_.vroundps(d, a, 0);  // round to nearest even (not MXCSR)
+    }
+  }
+  void cvt_to_int(const Vmm& d, const Vmm& a) {
+    rec(d, a);
+    g_.vcvtps2dq(d, a);
+  }
+  void add_int(const Vmm& d, const Vmm& a, const Op& b) {
+    rec(d, a, b);
+    g_.vpaddd(d, a, b);
+  }
+  void shift_left_int(const Vmm& d, const Vmm& a, int bits) {
+    rec(d, a);
+    g_.vpslld(d, a, static_cast<std::uint8_t>(bits));
+  }
+  /// d = (a PRED b) ? if_true : if_false. AVX2 writes the mask to `scratch` (may alias a).
+  void select(const Vmm& d, const Vmm& a, const Op& b, std::uint8_t pred, const Vmm& if_false,
+              const Vmm& if_true, const Vmm& scratch) {
+    if constexpr (kZmm) {
+      const Xbyak::Opmask k(kMaskReg);
+      rec(k, a, b);
+      g_.vcmpps(k, a, b, pred);
+      rec(d | k, if_false, if_true);
+      g_.vblendmps(d | k, if_false, if_true);
+    } else {
+      rec(scratch, a, b);
+      g_.vcmpps(scratch, a, b, pred);
+      rec(d, if_false, if_true, scratch);
+      g_.vblendvps(d, if_false, if_true, scratch);
+    }
+  }
+  /// d = (a PRED b) ? d : 0. AVX2 writes the mask to `scratch` (may alias a).
+  void keep_if(const Vmm& d, const Vmm& a, const Op& b, std::uint8_t pred, const Vmm& scratch) {
+    if constexpr (kZmm) {
+      const Xbyak::Opmask k(kMaskReg);
+      rec(k, a, b);
+      g_.vcmpps(k, a, b, pred);
+      rec(d | k, d);
+      g_.vmovaps(d | k | g_.T_z, d);
+    } else {
+      rec(scratch, a, b);
+      g_.vcmpps(scratch, a, b, pred);
+      rec(d, d, scratch);
+      g_.vandps(d, d, scratch);
+    }
+  }
+  /// d = clamp of x to >= lo keeping NaN (lo goes through register `t`; x may alias d).
+  void max_keep_nan(const Vmm& d, const Vmm& x, float lo, const Vmm& t) {
+    load(t, lo);
+    max(d, t, x);
+  }
+  void min_keep_nan(const Vmm& d, const Vmm& x, float hi, const Vmm& t) {
+    load(t, hi);
+    min(d, t, x);
+  }
+  /// d = P(x) by Horner, coefficients from the highest power down (d must not alias x).
+  template <std::size_t N>
+  void horner(const Vmm& d, const Vmm& x, const float (&coef)[N]) {
+    load(d, coef[0]);
+    for (std::size_t i = 1; i < N; ++i) fmadd213(d, x, c(coef[i]));
+  }
+
+  // --- building blocks (registers distinct unless said otherwise) ---
+
+  /// d = exp(s); s may alias d (else s is kept). Clobbers ta, tb.
+  void exp(const Vmm& d, const Vmm& s, const Vmm& ta, const Vmm& tb) {
+    min_keep_nan(d, s, kExpHi, ta);
+    max_keep_nan(d, d, kExpLo, ta);
+    mul(ta, d, c(kLog2e));
+    round_nearest(ta, ta);  // n
+    fnmadd231(d, ta, c(kLn2Hi));
+    fnmadd231(d, ta, c(kLn2Lo));  // r = x - n·ln2, |r| <= ln2/2
+    horner(tb, d, kExpP);
+    fmadd213(tb, d, c(1.0f));
+    fmadd213(tb, d, c(1.0f));  // tb = exp(r)
+    cvt_to_int(ta, ta);
+    add_int(ta, ta, cb(126));
+    shift_left_int(ta, ta, 23);  // 2^(n-1)
+    mul(d, tb, ta);
+    add(d, d, d);
+  }
+
+  /// d = expm1(s) for s <= 0 (or NaN); s may alias d. Clobbers ta, tb. Accurate near 0:
+  /// expm1(x) = (2^n - 1) + 2^n·q with q = exp(r) - 1 computed without the 1.
+  void expm1_nonpositive(const Vmm& d, const Vmm& s, const Vmm& ta, const Vmm& tb) {
+    max_keep_nan(d, s, kExpLo, ta);
+    mul(ta, d, c(kLog2e));
+    round_nearest(ta, ta);
+    fnmadd231(d, ta, c(kLn2Hi));
+    fnmadd231(d, ta, c(kLn2Lo));  // r
+    horner(tb, d, kExpP);
+    fmadd213(tb, d, c(1.0f));
+    mul(tb, tb, d);  // q = r + r²·P(r)
+    cvt_to_int(ta, ta);
+    add_int(ta, ta, cb(127));
+    shift_left_int(ta, ta, 23);  // 2^n, n in [-126, 0]
+    sub(d, ta, c(1.0f));
+    fmadd231(d, ta, tb);
+  }
+
+  /// d = log1p(d) for d in [0, 1] (or NaN). Clobbers ta, tb.
+  void log1p_unit(const Vmm& d, const Vmm& ta, const Vmm& tb) {
+    add(ta, d, c(2.0f));
+    div(d, d, ta);  // s = y/(2 + y)
+    mul(ta, d, d);  // w = s²
+    horner(tb, ta, kAtanhP);
+    mul(tb, tb, ta);  // w·P(w)
+    add(d, d, d);     // 2s
+    fmadd231(d, d, tb);
+  }
+
+  /// tanh(x) (or x - tanh(x) when `shrink`) of x = vreg, in place. Clobbers t0..t3.
+  void tanh(bool shrink) {
+    const Vmm x(v_), t0 = tmp(0), t1 = tmp(1), t2 = tmp(2), t3 = tmp(3);
+    band(t0, x, cb(kAbsMask));  // |x|
+    // |x| >= 0.625: 1 - 2/(exp(2|x|) + 1) with the sign of x; tanh_shrink:
+    // (|x| - 1) + 2/(exp(2|x|) + 1) with the sign of x (|x| - 1 is exact there).
+    add(t1, t0, t0);
+    exp(t1, t1, t2, t3);
+    add(t1, t1, c(1.0f));
+    load(t2, shrink ? 2.0f : -2.0f);
+    div(t1, t2, t1);
+    if (shrink) {
+      sub(t2, t0, c(1.0f));
+      add(t1, t1, t2);
+    } else {
+      add(t1, t1, c(1.0f));
+    }
+    bxor(t2, x, t0);  // sign bit of x
+    bor(t1, t1, t2);
+    // |x| < 0.625: x + x·x²·P(x²) (tanh_shrink: -x·x²·P(x²), without the cancellation).
+    mul(t2, x, x);
+    horner(t3, t2, kTanhP);
+    mul(t3, t3, t2);
+    if (shrink) {
+      mul(t3, t3, x);
+      bxor(t3, t3, cb(kSignMask));
+    } else {
+      fmadd213(t3, x, x);
+    }
+    select(x, t0, c(kTanhSmall), kCmpLtOq, t1, t3, t0);
+  }
+
+  /// elu / celu (scale 1) and selu: scale·max(x,0) + scale·alpha·expm1(min(x,0)).
+  void elu(bool selu) {
+    const Vmm x(v_), t0 = tmp(0), t1 = tmp(1), t2 = tmp(2);
+    zero(t0);
+    min(t1, t0, x);
+    max(x, t0, x);
+    expm1_nonpositive(t1, t1, t0, t2);
+    if (selu) {
+      mul(x, x, c(kSeluScale));
+      fmadd231(x, t1, c(kSeluScaleAlpha));
+    } else {
+      add(x, x, t1);
+    }
+  }
+
+  /// gelu(x) = max(x,0) - |x|/2·erfc(|x|/√2).
+  void gelu() {
+    const Vmm x(v_), t0 = tmp(0), t1 = tmp(1), t2 = tmp(2), t3 = tmp(3), t4 = tmp(4);
+    band(t0, x, cb(kAbsMask));
+    min(t0, t0, c(kGeluClamp));  // a NaN x reaches the result through max(x, 0)
+    mul(t1, t0, c(kHalfRsqrt2));
+    add(t1, t1, c(1.0f));
+    load(t2, 1.0f);
+    div(t1, t2, t1);  // t = 1/(1 + z/2)
+    horner(t2, t1, kErfcQ);
+    mul(t3, t0, t0);
+    fnmadd231(t2, t3, c(0.5f));  // Q(t) - z², z² = x²/2
+    exp(t2, t2, t3, t4);
+    mul(t1, t1, t2);  // erfc(z)
+    mul(t1, t1, t0);
+    zero(t3);
+    max(x, t3, x);
+    fnmadd231(x, t1, c(0.5f));
+  }
+
+  /// max(x,0) + log1p(exp(-|x|)), or for log_sigmoid min(x,0) - log1p(exp(-|x|)).
+  void softplus(bool log_sigmoid) {
+    const Vmm x(v_), t0 = tmp(0), t1 = tmp(1), t2 = tmp(2);
+    bor(t0, x, cb(kSignMask));  // -|x|
+    exp(t0, t0, t1, t2);
+    log1p_unit(t0, t1, t2);  // NaN flows through here, so the max/min may drop it
+    if (log_sigmoid) {
+      min(x, x, c(0.0f));
+      sub(x, x, t0);
+    } else {
+      max(x, x, c(0.0f));
+      add(x, x, t0);
+    }
+  }
+
+  ActivationEmitter& e_;
+  Xbyak::CodeGenerator& g_;
+  int v_;
+  const std::vector<int>& temps_;
+  int temps_allowed_;
+};
+
+template <class Vmm>
+void ActivationEmitter::Codegen<Vmm>::run() {
+  const Vmm x(v_);
+  switch (e_.act_) {
+    case Activation::kLinear: return;
+    case Activation::kRelu: {
+      const Vmm t0 = tmp(0);
+      zero(t0);
+      max(x, t0, x);
+      return;
+    }
+    case Activation::kRelu6: {
+      const Vmm t0 = tmp(0);
+      zero(t0);
+      max(x, t0, x);
+      min_keep_nan(x, x, 6.0f, t0);
+      return;
+    }
+    case Activation::kLeakyRelu: {  // max(0.2x, x)
+      const Vmm t0 = tmp(0);
+      mul(t0, x, c(0.2f));
+      max(x, t0, x);
+      return;
+    }
+    case Activation::kElu:
+    case Activation::kCelu: elu(false); return;
+    case Activation::kSelu: elu(true); return;
+    case Activation::kGelu: gelu(); return;
+    case Activation::kSigmoid: {  // 1/(1 + exp(-x))
+      const Vmm t0 = tmp(0), t1 = tmp(1);
+      bxor(x, x, cb(kSignMask));
+      exp(x, x, t0, t1);
+      add(x, x, c(1.0f));
+      load(t0, 1.0f);
+      div(x, t0, x);
+      return;
+    }
+    case Activation::kHardSigmoid: {  // clip((x + 3)/6, 0, 1)
+      const Vmm t0 = tmp(0);
+      add(x, x, c(3.0f));
+      mul(x, x, c(1.0f / 6.0f));
+      zero(t0);
+      max(x, t0, x);
+      min_keep_nan(x, x, 1.0f, t0);
+      return;
+    }
+    case Activation::kHardSilu: {  // x·clip((x + 3)/6, 0, 1), x clamped to >= -3
+      const Vmm t0 = tmp(0);
+      max_keep_nan(x, x, -3.0f, t0);
+      add(t0, x, c(3.0f));
+      mul(t0, t0, c(1.0f / 6.0f));
+      max(t0, t0, c(0.0f));
+      min(t0, t0, c(1.0f));
+      mul(x, x, t0);
+      return;
+    }
+    case Activation::kSilu: {  // x/(1 + exp(-x))
+      const Vmm t0 = tmp(0), t1 = tmp(1), t2 = tmp(2);
+      max_keep_nan(x, x, kGateClamp, t0);
+      bxor(t0, x, cb(kSignMask));
+      exp(t0, t0, t1, t2);
+      add(t0, t0, c(1.0f));
+      div(x, x, t0);
+      return;
+    }
+    case Activation::kMish: {  // x·N/(N + 2), N = u(u + 2), u = exp(x) = (1+u)² - 1
+      const Vmm t0 = tmp(0), t1 = tmp(1), t2 = tmp(2);
+      max_keep_nan(x, x, kGateClamp, t0);
+      min(t0, x, c(kMishExpClamp));
+      exp(t0, t0, t1, t2);
+      add(t1, t0, c(2.0f));
+      mul(t0, t0, t1);
+      add(t1, t0, c(2.0f));
+      div(t0, t0, t1);
+      mul(x, x, t0);
+      return;
+    }
+    case Activation::kTanh: tanh(false); return;
+    case Activation::kTanhShrink: tanh(true); return;
+    case Activation::kHardTanh: {
+      const Vmm t0 = tmp(0);
+      max_keep_nan(x, x, -1.0f, t0);
+      min_keep_nan(x, x, 1.0f, t0);
+      return;
+    }
+    case Activation::kSoftplus: softplus(false); return;
+    case Activation::kLogSigmoid: softplus(true); return;
+    case Activation::kSoftsign: {  // x/(1 + |x|), x clamped to ±1e30 so ±Inf gives ±1
+      const Vmm t0 = tmp(0);
+      min_keep_nan(x, x, kSoftsignClamp, t0);
+      max_keep_nan(x, x, -kSoftsignClamp, t0);
+      band(t0, x, cb(kAbsMask));
+      add(t0, t0, c(1.0f));
+      div(x, x, t0);
+      return;
+    }
+    case Activation::kSquareplus: {
+      // h = (sqrt(x² + 4) + |x|)/2 has no cancellation; squareplus = h for x >= 0, 1/h else.
+      const Vmm t0 = tmp(0), t1 = tmp(1);
+      band(t0, x, cb(kAbsMask));
+      min(t1, t0, c(kSquareplusClamp));
+      fmadd213(t1, t1, c(4.0f));
+      sqrt(t1, t1);
+      max(t1, t1, t0);  // sqrt(x² + 4) for huge |x|; keeps a NaN (second source)
+      mul(t1, t1, c(0.5f));
+      fmadd231(t1, t0, c(0.5f));
+      load(t0, 1.0f);
+      div(t0, t0, t1);
+      select(x, x, c(0.0f), kCmpNltUq, t0, t1, x);
+      return;
+    }
+    case Activation::kSparsePlus: {  // max(((clip(x,-1,1) + 1)/2)², x)
+      const Vmm t0 = tmp(0);
+      min(t0, x, c(1.0f));
+      max(t0, t0, c(-1.0f));
+      add(t0, t0, c(1.0f));
+      mul(t0, t0, c(0.5f));
+      mul(t0, t0, t0);
+      max(x, t0, x);
+      return;
+    }
+    case Activation::kSparseSigmoid: {  // clip((x + 1)/2, 0, 1)
+      const Vmm t0 = tmp(0);
+      add(x, x, c(1.0f));
+      mul(x, x, c(0.5f));
+      zero(t0);
+      max(x, t0, x);
+      min_keep_nan(x, x, 1.0f, t0);
+      return;
+    }
+    case Activation::kExponential: exp(x, x, tmp(0), tmp(1)); return;
+    case Activation::kHardShrink: {  // |x| > 0.5 ? x : 0 (NaN kept: the predicate is !<=)
+      const Vmm t0 = tmp(0);
+      band(t0, x, cb(kAbsMask));
+      keep_if(x, t0, c(0.5f), kCmpNleUq, t0);
+      return;
+    }
+    case Activation::kSoftShrink: {  // x - clip(x, -0.5, 0.5)
+      const Vmm t0 = tmp(0);
+      min(t0, x, c(0.5f));
+      max(t0, t0, c(-0.5f));
+      sub(x, x, t0);
+      return;
+    }
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax:
+    case Activation::kSparsemax:
+    case Activation::kGlu: break;
+  }
+  CONVJIT_JIT_CHECK(!"axis activation in ActivationEmitter");
+}
+
+// ---------------------------------------------------------------------------------------
+
+ActivationEmitter::ActivationEmitter(Xbyak::CodeGenerator& gen, Isa isa, Activation act)
+    : gen_(gen), isa_(isa), act_(act) {
+  CONVJIT_JIT_CHECK(isa == Isa::kAvx2 || isa == Isa::kAvx512);
+  CONVJIT_JIT_CHECK(!is_axis_activation(act));
+}
+
+int ActivationEmitter::temps_needed() const {
+  return temps_for(act_);
+}
+
+bool ActivationEmitter::is_identity() const {
+  return act_ == Activation::kLinear;
+}
+
+void ActivationEmitter::emit(int value, const std::vector<int>& temps) {
+  CONVJIT_JIT_CHECK(!constants_emitted_);
+  const int needed = temps_needed();
+  CONVJIT_JIT_CHECK(static_cast<int>(temps.size()) >= needed);
+  const int registers = isa_ == Isa::kAvx512 ? 32 : 16;
+  std::uint32_t seen = 0;
+  for (int i = -1; i < needed; ++i) {
+    const int r = i < 0 ? value : temps[static_cast<std::size_t>(i)];
+    CONVJIT_JIT_CHECK(r >= 0 && r < registers);
+    CONVJIT_JIT_CHECK((seen & (1u << r)) == 0);  // value and temps are distinct
+    seen |= 1u << r;
+  }
+  if (isa_ == Isa::kAvx512) {
+    Codegen<Xbyak::Zmm>(*this, value, temps).run();
+  } else {
+    Codegen<Xbyak::Ymm>(*this, value, temps).run();
+  }
+}
+
+void ActivationEmitter::emit_constants() {
+  CONVJIT_JIT_CHECK(!constants_emitted_);
+  constants_emitted_ = true;
+  gen_.align(64);
+  gen_.L(table_);
+  const int copies = isa_ == Isa::kAvx512 ? 1 : 8;  // AVX2: whole 32-byte vectors
+  for (const std::uint32_t bits : constants_) {
+    for (int i = 0; i < copies; ++i) gen_.dd(bits);
+  }
+}
+
+}  // namespace convjit::detail

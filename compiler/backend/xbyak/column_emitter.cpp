@@ -1,0 +1,464 @@
+// The parts of a column function shared by the direct and depthwise micro-kernels:
+// prologue, the three time phases, the edge subroutine, and the fused epilogue.
+#include "compiler/backend/xbyak/column_emitter.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <set>
+#include <string>
+#include <type_traits>
+
+#include "compiler/backend/xbyak/jit_check.hpp"
+
+namespace convjit::detail {
+
+using namespace Xbyak::util;  // NOLINT: register names read like assembly
+
+template <class Vmm>
+ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const ConvPlan& plan,
+                                  const ColumnVariant& variant, const char* what, EmitStats& stats)
+    : c_(code),
+      stats_(stats),
+      p_(plan),
+      v_(variant),
+      what_(what),
+      reg_args_(rdi),
+      reg_in_(r8),
+      reg_w_(r9),
+      reg_bias_(r10),
+      reg_out_(r11),
+      reg_len_(r12),
+      reg_pad_(r13),
+      reg_t_(rbx),
+      reg_t_end_(rbp),
+      reg_inp_(r14),
+      reg_outp_(r15),
+      reg_ai_(rsi),
+      reg_aw_(rdx),
+      reg_k_(rcx),
+      reg_ic_(rax) {}
+
+template <class Vmm>
+Xbyak::Address ColumnEmitter<Vmm>::mem(const Reg64& base, std::int64_t disp) {
+  if (in_interior_ &&
+      (base.getIdx() == Xbyak::Operand::RSP || base.getIdx() == Xbyak::Operand::RBP)) {
+    ++stats_.interior_stack_refs;
+  }
+  CONVJIT_JIT_CHECK(disp >= INT32_MIN && disp <= INT32_MAX);
+  return c_.ptr[base + static_cast<int>(disp)];
+}
+
+template <class Vmm>
+Xbyak::Address ColumnEmitter<Vmm>::mem_bcast(const Reg64& base, std::int64_t disp) {
+  if (in_interior_ &&
+      (base.getIdx() == Xbyak::Operand::RSP || base.getIdx() == Xbyak::Operand::RBP)) {
+    ++stats_.interior_stack_refs;
+  }
+  CONVJIT_JIT_CHECK(disp >= INT32_MIN && disp <= INT32_MAX);
+  return c_.ptr_b[base + static_cast<int>(disp)];
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::zero(const Vmm& v) {
+  if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+    c_.vpxord(v, v, v);
+  } else {
+    c_.vxorps(v, v, v);
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::fma(const Vmm& acc_reg, const Vmm& a, const Xbyak::Operand& b) {
+  c_.vfmadd231ps(acc_reg, a, b);
+  if (in_interior_) {
+    ++stats_.interior_fmas;
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::load_avx2_mask(int mask_reg) {
+  if constexpr (std::is_same_v<Vmm, Xbyak::Ymm>) {
+    if (any_masked()) c_.vmovups(Xbyak::Ymm(mask_reg), c_.ptr[rip + c_.tail_mask_label()]);
+  } else {
+    (void)mask_reg;
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::load_vec(int dst, const Xbyak::Address& src, bool is_masked,
+                                  int mask_reg) {
+  if (!is_masked) {
+    c_.vmovups(vreg(dst), src);
+    return;
+  }
+  if (in_interior_) ++stats_.interior_masked_ops;
+  if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+    (void)mask_reg;
+    c_.vmovups(vreg(dst) | k1 | T_z, src);
+  } else {
+    c_.vmaskmovps(vreg(dst), Xbyak::Ymm(mask_reg), src);
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::store_vec(const Xbyak::Address& dst, int src, bool is_masked,
+                                   int mask_reg) {
+  if (!is_masked) {
+    c_.vmovups(dst, vreg(src));
+    return;
+  }
+  if (in_interior_) ++stats_.interior_masked_ops;
+  if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+    (void)mask_reg;
+    c_.vmovups(dst | k1, vreg(src));
+  } else {
+    c_.vmaskmovps(dst, Xbyak::Ymm(mask_reg), vreg(src));
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::close_interior_loop(int fmas_at_head) {
+  if (!in_interior_) return;
+  ++stats_.interior_loops;
+  ++stats_.interior_cond_branches;
+  if (stats_.innermost_loop_fmas < 0)
+    stats_.innermost_loop_fmas = stats_.interior_fmas - fmas_at_head;
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_zero(int rows) {
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) zero(acc(i, j));
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_prefetch() {
+  if (p_.prefetch_tiles <= 0) return;
+  // Rows (relative to the tile's row r14) that the tile `prefetch_tiles` ahead reads and the
+  // tile before it does not: each row is prefetched once on the walk down the column.
+  const std::int64_t step = static_cast<std::int64_t>(p_.ur_t) * p_.stride;
+  const std::int64_t ahead = p_.prefetch_tiles * step;
+  std::set<std::int64_t> rows;
+  std::set<std::int64_t> before;
+  for (std::int64_t k = 0; k < p_.K; ++k) {
+    for (int i = 0; i < p_.ur_t; ++i) {
+      rows.insert(ahead + i * p_.stride + k * p_.dilation);
+      before.insert(ahead - step + i * p_.stride + k * p_.dilation);
+    }
+  }
+  const std::int64_t in_row = p_.C * 4;
+  int emitted = 0;
+  c_.annotate("prefetch: input rows " + std::to_string(p_.prefetch_tiles) + " tile(s) ahead");
+  for (const std::int64_t r : rows) {
+    if (before.count(r) != 0) continue;
+    for (std::int64_t off = 0; off < p_.prefetch_bytes && emitted < kMaxPrefetches;
+         off += 64, ++emitted) {
+      c_.prefetcht0(mem(reg_inp_, r * in_row + off));
+    }
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_activation(int value, const std::vector<int>& temps) {
+  if (!p_.fused_activation) return;
+  ActivationEmitter* act = c_.activation();
+  CONVJIT_JIT_CHECK(act != nullptr);
+  act->emit(value, temps);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_bias(int rows, int mask_reg, int tmp_reg) {
+  if (!p_.use_bias) return;
+  for (int j = 0; j < v_.vecs; ++j) {
+    load_vec(tmp_reg, mem(reg_bias_, j * vec_bytes()), masked(j), mask_reg);
+    for (int i = 0; i < rows; ++i) c_.vaddps(acc(i, j), acc(i, j), vreg(tmp_reg));
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_output(int rows) {
+  const std::vector<int>& free = v_.epilogue_free;
+  CONVJIT_JIT_CHECK(free.size() >= 2);
+  const int mask_reg = free[0];
+  const int tmp_reg = free[1];
+  const std::int64_t row_bytes = p_.F * 4;
+  c_.annotate(std::string("epilogue: ") + (p_.use_bias ? "bias + " : "") +
+              activation_name(p_.activation) +
+              (v_.epilogue_in_registers ? "" : " (store, reload, activate)"));
+  load_avx2_mask(mask_reg);
+  emit_bias(rows, mask_reg, tmp_reg);
+  if (v_.epilogue_in_registers) {
+    std::vector<int> temps(free.begin() + 2, free.end());
+    temps.resize(std::min<std::size_t>(temps.size(), static_cast<std::size_t>(p_.act_temps)));
+    if (in_interior_ && p_.nontemporal && (p_.F * 4) % vec_bytes() == 0) {
+      emit_nontemporal_output(rows, temps, mask_reg);
+      return;
+    }
+    for (int i = 0; i < rows; ++i) {
+      for (int j = 0; j < v_.vecs; ++j) {
+        const int a = acc(i, j).getIdx();
+        emit_activation(a, temps);
+        store_vec(mem(reg_outp_, i * row_bytes + j * vec_bytes()), a, masked(j), mask_reg);
+      }
+    }
+    return;
+  }
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      store_vec(mem(reg_outp_, i * row_bytes + j * vec_bytes()), acc(i, j).getIdx(), masked(j),
+                mask_reg);
+    }
+  }
+  // Reload pass: every register but the depthwise weights is free now.
+  std::vector<int> regs;
+  const int keep_begin =
+      p_.kind == JitKind::kDepthwise && p_.dw_weights_in_regs ? p_.ur_t * p_.ur_oc : p_.vregs;
+  const int keep_end = keep_begin + static_cast<int>(p_.K) * p_.ur_oc;
+  for (int r = 0; r < p_.vregs; ++r) {
+    if (r < keep_begin || r >= keep_end) regs.push_back(r);
+  }
+  CONVJIT_JIT_CHECK(static_cast<int>(regs.size()) >= p_.act_temps + 2);
+  const int value = regs[0];
+  const int mask2 = regs[1];
+  const std::vector<int> temps(regs.begin() + 2, regs.begin() + 2 + p_.act_temps);
+  load_avx2_mask(mask2);
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      const Xbyak::Address at = mem(reg_outp_, i * row_bytes + j * vec_bytes());
+      load_vec(value, at, masked(j), mask2);
+      emit_activation(value, temps);
+      store_vec(at, value, masked(j), mask2);
+    }
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_nontemporal_output(int rows, const std::vector<int>& temps,
+                                                 int mask_reg) {
+  // Streaming stores need aligned vectors: rows are F*4 bytes apart (a multiple of the
+  // vector) and blocks start on whole vectors, so the column's base decides (one branch per
+  // tile). Both paths store the same values.
+  const std::int64_t row_bytes = p_.F * 4;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) emit_activation(acc(i, j).getIdx(), temps);
+  }
+  Xbyak::Label unaligned, done;
+  c_.test(reg_out_.cvt32(), static_cast<std::uint32_t>(vec_bytes() - 1));
+  c_.jnz(unaligned, c_.T_NEAR);
+  ++stats_.interior_cond_branches;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      const Xbyak::Address at = mem(reg_outp_, i * row_bytes + j * vec_bytes());
+      if (masked(j)) {
+        store_vec(at, acc(i, j).getIdx(), true, mask_reg);
+      } else {
+        c_.vmovntps(at, acc(i, j));
+      }
+    }
+  }
+  c_.jmp(done, c_.T_NEAR);
+  c_.L(unaligned);
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      store_vec(mem(reg_outp_, i * row_bytes + j * vec_bytes()), acc(i, j).getIdx(), masked(j),
+                mask_reg);
+    }
+  }
+  c_.L(done);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_block_advance(const Reg64& in, const Reg64& out, int sign) {
+  // Moves the block pointers by one block (sign 1) or back by ColumnArgs::blocks blocks
+  // (sign -1; clobbers rax).
+  const int block_bytes = static_cast<int>(p_.block_width * 4);
+  const int weight_bytes = static_cast<int>(p_.block_weight_floats * 4);
+  if (sign > 0) {
+    c_.add(in, block_bytes);
+    c_.add(out, block_bytes);
+    c_.add(reg_bias_, block_bytes);
+    c_.add(reg_w_, weight_bytes);
+    return;
+  }
+  c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+  c_.imul(rax, rax, block_bytes);
+  c_.sub(in, rax);
+  c_.sub(out, rax);
+  c_.sub(reg_bias_, rax);
+  c_.imul(rax, rax, static_cast<int>(p_.K));
+  c_.sub(reg_w_, rax);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_prologue() {
+  c_.push(rbx);
+  c_.push(rbp);
+  c_.push(r12);
+  c_.push(r13);
+  c_.push(r14);
+  c_.push(r15);
+  c_.mov(reg_in_, c_.ptr[reg_args_ + offsetof(ColumnArgs, in)]);
+  c_.mov(reg_w_, c_.ptr[reg_args_ + offsetof(ColumnArgs, w)]);
+  c_.mov(reg_bias_, c_.ptr[reg_args_ + offsetof(ColumnArgs, bias)]);
+  c_.mov(reg_out_, c_.ptr[reg_args_ + offsetof(ColumnArgs, out)]);
+  c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, length)]);
+  c_.mov(reg_pad_, c_.ptr[reg_args_ + offsetof(ColumnArgs, pad_left)]);
+  if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+    if (any_masked()) {
+      c_.mov(eax, (1u << v_.last_lanes) - 1);
+      c_.kmovw(k1, eax);
+    }
+  }
+  if (p_.kind == JitKind::kDepthwise) emit_dw_load_weights();
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_epilogue_and_ret() {
+  if (p_.nontemporal) c_.sfence();  // streaming stores are visible before the call returns
+  c_.vzeroupper();
+  c_.pop(r15);
+  c_.pop(r14);
+  c_.pop(r13);
+  c_.pop(r12);
+  c_.pop(rbp);
+  c_.pop(rbx);
+  c_.ret();
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_tile_loop() {
+  const std::int64_t in_row = p_.C * 4;
+  const std::int64_t out_row = p_.F * 4;
+  Xbyak::Label loop, done;
+  c_.mov(reg_t_, c_.ptr[reg_args_ + offsetof(ColumnArgs, t_int_begin)]);
+  c_.mov(reg_t_end_, c_.ptr[reg_args_ + offsetof(ColumnArgs, t_int_end)]);
+  // r14 = in + (t*s - pad) * C * 4, r15 = out + t * F * 4
+  c_.imul(reg_inp_, reg_t_, static_cast<int>(p_.stride));
+  c_.sub(reg_inp_, reg_pad_);
+  c_.imul(reg_inp_, reg_inp_, static_cast<int>(in_row));
+  c_.add(reg_inp_, reg_in_);
+  c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
+  c_.add(reg_outp_, reg_out_);
+  c_.cmp(reg_t_, reg_t_end_);
+  c_.jge(done, c_.T_NEAR);
+  c_.align(16);
+  c_.annotate("loop t (interior: whole tiles of " + std::to_string(p_.ur_t) +
+              " steps, no bounds checks)");
+  c_.L(loop);
+  EmitStats& st = stats_;
+  in_interior_ = true;
+  st.interior_fmas = 0;
+  st.innermost_loop_fmas = -1;
+  st.interior_cond_branches = 1;  // the guard above
+  st.interior_loops = 1;
+  st.interior_stack_refs = 0;
+  st.interior_masked_ops = 0;
+  c_.annotate("micro-kernel " + std::to_string(p_.ur_t) + "x" + std::to_string(v_.vecs) +
+              (p_.kind == JitKind::kDirect ? " (k, ic reduction, broadcast inputs)"
+                                           : " (depthwise, k reduction)"));
+  Xbyak::Label sweep;
+  if (p_.dw_sweep) {
+    c_.annotate("loop channel blocks (depthwise sweep: rows in address order)");
+    c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+    c_.L(sweep);
+  }
+  emit_zero(p_.ur_t);
+  emit_prefetch();
+  if (p_.kind == JitKind::kDirect) {
+    emit_direct_reduction(p_.ur_t);
+  } else {
+    emit_dw_reduction(p_.ur_t);
+  }
+  if (st.innermost_loop_fmas < 0) st.innermost_loop_fmas = st.interior_fmas;
+  emit_output(p_.ur_t);
+  if (p_.dw_sweep) {
+    emit_block_advance(reg_inp_, reg_outp_, 1);
+    c_.dec(rax);
+    c_.jnz(sweep, c_.T_NEAR);
+    ++st.interior_loops;
+    ++st.interior_cond_branches;
+    emit_block_advance(reg_inp_, reg_outp_, -1);
+  }
+  c_.add(reg_inp_, static_cast<int>(p_.ur_t * p_.stride * in_row));
+  c_.add(reg_outp_, static_cast<int>(p_.ur_t * out_row));
+  c_.add(reg_t_, p_.ur_t);
+  c_.cmp(reg_t_, reg_t_end_);
+  c_.jl(loop, c_.T_NEAR);
+  ++st.interior_cond_branches;
+  in_interior_ = false;
+  c_.L(done);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
+  const std::int64_t out_row = p_.F * 4;
+  Xbyak::Label loop, done;
+  c_.align(16);
+  c_.annotate("edge: one output step at a time, taps checked against [0, L)");
+  c_.L(edge);
+  c_.L(loop);
+  c_.cmp(reg_t_, reg_t_end_);
+  c_.jge(done, c_.T_NEAR);
+  c_.imul(reg_inp_, reg_t_, static_cast<int>(p_.stride));
+  c_.sub(reg_inp_, reg_pad_);  // r14 = input position of tap 0 (may be < 0 or >= L)
+  c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
+  c_.add(reg_outp_, reg_out_);
+  emit_zero(1);
+  if (p_.kind == JitKind::kDirect) {
+    emit_direct_edge_taps();
+  } else {
+    emit_dw_edge_taps();
+  }
+  emit_output(1);
+  c_.inc(reg_t_);
+  c_.jmp(loop, c_.T_NEAR);
+  c_.L(done);
+  c_.ret();
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_edge_call(Xbyak::Label& edge, std::size_t begin, std::size_t end) {
+  if (!p_.dw_sweep) {
+    c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
+    c_.mov(reg_t_end_, c_.ptr[reg_args_ + end]);
+    c_.call(edge);
+    return;
+  }
+  // Sweep: the edge steps of every block (skipped when the phase is empty).
+  Xbyak::Label loop, skip;
+  c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
+  c_.cmp(reg_t_, c_.ptr[reg_args_ + end]);
+  c_.jge(skip, c_.T_NEAR);
+  c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+  c_.L(loop);
+  c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
+  c_.mov(reg_t_end_, c_.ptr[reg_args_ + end]);
+  c_.call(edge);
+  emit_block_advance(reg_in_, reg_out_, 1);
+  c_.dec(rax);
+  c_.jnz(loop, c_.T_NEAR);
+  emit_block_advance(reg_in_, reg_out_, -1);
+  c_.L(skip);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit() {
+  Xbyak::Label edge;
+  c_.annotate(std::string("column function: ") + what_ + ", " + std::to_string(v_.vecs) +
+              " vector(s), last " + std::to_string(v_.last_lanes) + " lane(s)");
+  emit_prologue();
+  c_.annotate("loop t (left edge)");
+  emit_edge_call(edge, offsetof(ColumnArgs, t_begin), offsetof(ColumnArgs, t_int_begin));
+  emit_tile_loop();
+  c_.annotate("loop t (right edge)");
+  emit_edge_call(edge, offsetof(ColumnArgs, t_int_end), offsetof(ColumnArgs, t_end));
+  emit_epilogue_and_ret();
+  emit_edge_subroutine(edge);
+  stats_.column_functions = 1;
+}
+
+template class ColumnEmitter<Xbyak::Zmm>;
+template class ColumnEmitter<Xbyak::Ymm>;
+
+}  // namespace convjit::detail

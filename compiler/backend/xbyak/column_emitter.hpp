@@ -1,0 +1,88 @@
+// ColumnEmitter<Vmm> — emits one column function (see ColumnArgs) for Xbyak::Zmm
+// (AVX-512) or Xbyak::Ymm (AVX2) from the same plan.
+//
+// Structure of the emitted function:
+//   prologue (save rbx, rbp, r12..r15; load arguments; AVX-512 tail mask in k1)
+//   call edge      [t_begin, t_int_begin)      one step at a time, taps checked
+//   tile loop      [t_int_begin, t_int_end)    ur_t steps x vecs vectors, branch-free body
+//   call edge      [t_int_end, t_end)
+//   epilogue, ret
+//   edge:          subroutine (the only code with run-time tap checks)
+// General registers: rdi args, r8 in, r9 w, r10 bias, r11 out, r12 L, r13 pad_left,
+// rbx t, rbp t_end, r14 input row of t, r15 output row of t, rsi/rdx tap input/weights,
+// rcx k counter, rax ic counter.
+#pragma once
+
+#include <xbyak/xbyak.h>
+
+#include "compiler/backend/xbyak/conv_generator.hpp"
+
+namespace convjit::detail {
+
+template <class Vmm>
+class ColumnEmitter {
+ public:
+  ColumnEmitter(ConvCodeGenerator& code, const ConvPlan& plan, const ColumnVariant& variant,
+                const char* what, EmitStats& stats);
+  /// Emits the whole column function at the current position of `code`.
+  void emit();
+
+ private:
+  using Reg64 = Xbyak::Reg64;
+
+  // --- shared (column_emitter.cpp) ---
+  void emit_prologue();
+  void emit_epilogue_and_ret();
+  void emit_tile_loop();
+  void emit_edge_subroutine(Xbyak::Label& edge);
+  void emit_zero(int rows);
+  void emit_prefetch();
+  void emit_nontemporal_output(int rows, const std::vector<int>& temps, int mask_reg);
+  void emit_block_advance(const Reg64& in, const Reg64& out, int sign);
+  void emit_edge_call(Xbyak::Label& edge, std::size_t begin,
+                      std::size_t end);  // interior: input rows of the tile prefetch_tiles ahead
+  void emit_output(int rows);            // bias + activation + stores at r15
+  void emit_bias(int rows, int mask_reg, int tmp_reg);
+  void emit_activation(int value, const std::vector<int>& temps);
+  void load_vec(int dst, const Xbyak::Address& src, bool masked, int mask_reg);
+  void store_vec(const Xbyak::Address& dst, int src, bool masked, int mask_reg);
+  void load_avx2_mask(int mask_reg);
+  void fma(const Vmm& acc, const Vmm& a, const Xbyak::Operand& b);
+  Xbyak::Address mem(const Reg64& base, std::int64_t disp);
+  Xbyak::Address mem_bcast(const Reg64& base, std::int64_t disp);
+  void zero(const Vmm& v);
+
+  // --- direct (direct_kernel.cpp) ---
+  void emit_direct_reduction(int rows);     // interior: taps at r14
+  void emit_direct_edge_taps();             // edge: one step, checked taps
+  void emit_direct_ic_reduction(int rows);  // ic loop at rsi (input) / rdx (weights)
+  void emit_direct_ic_body(int rows, int count);
+
+  // --- depthwise (depthwise_kernel.cpp) ---
+  void emit_dw_load_weights();
+  void emit_dw_reduction(int rows);
+  void emit_dw_edge_taps();
+  void emit_dw_tap(int rows, int k_static, std::int64_t in_disp);
+
+  Vmm vreg(int idx) const { return Vmm(idx); }
+  Vmm acc(int i, int j) const { return Vmm(i * v_.vecs + j); }
+  bool masked(int j) const { return j == v_.vecs - 1 && v_.last_lanes != p_.lanes; }
+  bool any_masked() const { return v_.last_lanes != p_.lanes; }
+  std::int64_t vec_bytes() const { return static_cast<std::int64_t>(p_.lanes) * 4; }
+  static constexpr int kMaxPrefetches = 128;  // per interior tile
+
+  ConvCodeGenerator& c_;
+  EmitStats& stats_;
+  const ConvPlan& p_;
+  const ColumnVariant& v_;
+  const char* what_;
+  bool in_interior_ = false;
+  /// Records the FMAs of an interior loop body that just closed, if it is the first
+  /// (innermost) loop to close in this tile.
+  void close_interior_loop(int fmas_at_head);
+
+  const Reg64 reg_args_, reg_in_, reg_w_, reg_bias_, reg_out_, reg_len_, reg_pad_;
+  const Reg64 reg_t_, reg_t_end_, reg_inp_, reg_outp_, reg_ai_, reg_aw_, reg_k_, reg_ic_;
+};
+
+}  // namespace convjit::detail

@@ -1,0 +1,197 @@
+#include "compiler/backend/xbyak/conv_plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "compiler/backend/xbyak/activation_emitter.hpp"
+#include "convjit/error.hpp"
+
+namespace convjit::detail {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+const char* isa_text(Isa isa) {
+  return isa == Isa::kAvx512 ? "avx512" : "avx2";
+}
+
+[[noreturn]] void illegal(const char* field, const std::string& why) {
+  throw Error(ErrorCode::kIllegalSchedule, field, fmt::format("schedule {}: {}", field, why));
+}
+
+// Activation temporaries the emitter asks for (0 for the identity).
+int activation_temps(Isa isa, Activation act) {
+  if (act == Activation::kLinear || is_axis_activation(act)) return 0;
+  Xbyak::CodeGenerator probe(4096, Xbyak::DontSetProtectRWE);
+  ActivationEmitter emitter(probe, isa, act);
+  return emitter.is_identity() ? 0 : emitter.temps_needed();
+}
+
+// Registers free in the epilogue of a variant: all but the accumulators and `keep`.
+std::vector<int> free_registers(int vregs, int accs, int keep_begin, int keep_end) {
+  std::vector<int> free;
+  for (int r = accs; r < vregs; ++r) {
+    if (r >= keep_begin && r < keep_end) continue;
+    free.push_back(r);
+  }
+  return free;
+}
+
+void plan_variant(const ConvPlan& plan, ColumnVariant& v, std::int64_t width, int keep_begin,
+                  int keep_end) {
+  v.present = width > 0;
+  if (!v.present) return;
+  v.vecs = static_cast<int>(ceil_div(width, plan.lanes));
+  v.last_lanes = static_cast<int>(width - static_cast<std::int64_t>(v.vecs - 1) * plan.lanes);
+  v.epilogue_free = free_registers(plan.vregs, plan.ur_t * v.vecs, keep_begin, keep_end);
+  // Two registers are reserved (AVX2 mask and bias temporary) before the activation's.
+  v.epilogue_in_registers =
+      !plan.fused_activation || static_cast<int>(v.epilogue_free.size()) >= plan.act_temps + 2;
+}
+
+void check_offsets(const ConvPlan& plan) {
+  const std::int64_t limit = std::numeric_limits<std::int32_t>::max() / 2;
+  const std::int64_t in_span =
+      (plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation + 1) * plan.C * 4;
+  const std::int64_t out_span = (plan.ur_t + 1) * plan.F * 4;
+  const std::int64_t w_span = plan.block_weight_floats * 4;
+  if (in_span > limit || out_span > limit || w_span > limit) {
+    throw Error(ErrorCode::kResourceLimit, "kernel_size",
+                fmt::format("Conv1D too large for 32-bit code offsets: C={}, F={}, K={}, "
+                            "dilation_rate={}",
+                            plan.C, plan.F, plan.K, plan.dilation));
+  }
+}
+
+}  // namespace
+
+std::int64_t plan_out_length(const ConvPlan& plan, std::int64_t length) {
+  if (plan.padding != Padding::kValid) return ceil_div(length, plan.stride);
+  const std::int64_t span = plan.dilation * (plan.K - 1) + 1;
+  if (length < span) return 0;
+  return (length - span) / plan.stride + 1;
+}
+
+ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
+  ConvPlan plan;
+  if (s.isa != Isa::kAvx2 && s.isa != Isa::kAvx512) illegal("isa", "must be avx2 or avx512");
+  plan.isa = s.isa;
+  plan.lanes = s.isa == Isa::kAvx512 ? 16 : 8;
+  plan.vregs = s.isa == Isa::kAvx512 ? 32 : 16;
+  if (s.vector_lanes != plan.lanes) {
+    illegal("vector_lanes",
+            fmt::format("{} does not match {} lanes of the ISA", s.vector_lanes, plan.lanes));
+  }
+  plan.C = p.in_channels;
+  plan.F = p.filters;
+  plan.K = p.kernel;
+  plan.stride = p.stride;
+  plan.dilation = p.dilation;
+  plan.groups = p.groups;
+  plan.icg = p.ic_per_group;
+  plan.ocg = p.oc_per_group;
+  plan.padding = p.padding;
+  plan.channels_first = p.data_format == DataFormat::kChannelsFirst;
+  plan.dynamic_length = p.length_is_dynamic;
+  plan.use_bias = p.use_bias;
+  plan.activation = p.activation;
+  plan.axis_activation = is_axis_activation(p.activation);
+  plan.axis_over_time = plan.axis_activation && plan.channels_first;
+  plan.glu = p.activation == Activation::kGlu;
+  plan.act_temps = activation_temps(plan.isa, p.activation);
+  plan.fused_activation = !plan.axis_activation && p.activation != Activation::kLinear;
+  if (plan.act_temps > ActivationEmitter::kMaxTemps) plan.act_temps = ActivationEmitter::kMaxTemps;
+
+  // Depthwise micro-kernel only for multiplier 1; multiplier > 1 runs as grouped direct.
+  const bool dw_problem = p.groups > 1 && p.groups == p.in_channels && p.filters == p.groups;
+  plan.kind =
+      (s.strategy == Strategy::kDepthwise && dw_problem) ? JitKind::kDepthwise : JitKind::kDirect;
+  if (s.tile_t < 1) illegal("tile_t", fmt::format("must be >= 1, got {}", s.tile_t));
+  if (s.tile_oc_vecs < 1) {
+    illegal("tile_oc_vecs", fmt::format("must be >= 1, got {}", s.tile_oc_vecs));
+  }
+  plan.ur_t = s.tile_t;
+  plan.ur_oc = s.tile_oc_vecs;
+  plan.block_width = static_cast<std::int64_t>(plan.ur_oc) * plan.lanes;
+  const int accs = plan.ur_t * plan.ur_oc;
+  plan.wreg_base = accs;
+
+  if (plan.kind == JitKind::kDirect) {
+    plan.col_groups = plan.groups;
+    plan.col_channels = plan.ocg;
+    plan.block_weight_floats = plan.K * plan.icg * plan.block_width;
+    const int need = accs + plan.ur_oc + (plan.isa == Isa::kAvx2 ? 1 : 0);
+    if (need > plan.vregs) {
+      illegal("tile_t", fmt::format("tile {}x{} needs {} vector registers, {} has {}", plan.ur_t,
+                                    plan.ur_oc, need, isa_text(plan.isa), plan.vregs));
+    }
+    if (plan.isa == Isa::kAvx2) plan.bcast_reg = accs + plan.ur_oc;
+    plan.unroll_ic = static_cast<int>(std::clamp<std::int64_t>(s.unroll_ic, 1, plan.icg));
+    plan.unroll_ic = std::min(plan.unroll_ic, 16);
+    plan.unroll_k = s.unroll_k >= plan.K && plan.K <= 16;
+  } else {
+    plan.col_groups = 1;
+    plan.col_channels = plan.C;
+    plan.block_weight_floats = plan.K * plan.block_width;
+    const int wregs = static_cast<int>(plan.K) * plan.ur_oc;
+    plan.dw_weights_in_regs = plan.K <= 16 && accs + wregs + 3 <= plan.vregs &&
+                              plan.vregs - accs - wregs - 3 >= plan.act_temps + 2;
+    plan.dw_sweep =
+        !plan.dw_weights_in_regs && s.loop_order == LoopOrder::kBatchTimeChannel && plan.C > 0;
+    const int base = accs + (plan.dw_weights_in_regs ? wregs : 0);
+    if (base + 3 > plan.vregs) {
+      illegal("tile_t",
+              fmt::format("depthwise tile {}x{} needs {} vector registers, {} has {}", plan.ur_t,
+                          plan.ur_oc, base + 3, isa_text(plan.isa), plan.vregs));
+    }
+    plan.dw_in_tmp = base;
+    plan.dw_w_tmp = base + 1;
+    plan.dw_mask_tmp = base + 2;
+    // Taps straight: from registers, or (K <= 32) with weights as memory operands.
+    plan.unroll_k = plan.dw_weights_in_regs || plan.K <= 32;
+  }
+  plan.blocks_per_group = ceil_div(plan.col_channels, plan.block_width);
+  plan.packed_floats = plan.col_groups * plan.blocks_per_group * plan.block_weight_floats;
+
+  // Depthwise keeps its weight registers live through the epilogue.
+  const int keep_begin = plan.kind == JitKind::kDepthwise && plan.dw_weights_in_regs ? accs : 0;
+  const int keep_end = plan.kind == JitKind::kDepthwise && plan.dw_weights_in_regs
+                           ? accs + static_cast<int>(plan.K) * plan.ur_oc
+                           : 0;
+  const std::int64_t full_blocks = plan.col_channels / plan.block_width;
+  const std::int64_t tail_width = plan.col_channels % plan.block_width;
+  plan_variant(plan, plan.full, full_blocks > 0 ? plan.block_width : 0, keep_begin, keep_end);
+  plan_variant(plan, plan.tail, tail_width, keep_begin, keep_end);
+
+  // Software prefetch of the input rows of a later tile (the hardware prefetchers do not
+  // follow a column's walk down rows of C*4 bytes when a column reads only part of a row).
+  if (s.prefetch_distance > 0) {
+    const std::int64_t tile_bytes = plan.ur_t * plan.stride * plan.C * 4;
+    plan.prefetch_tiles =
+        static_cast<int>(std::clamp<std::int64_t>(ceil_div(s.prefetch_distance, tile_bytes), 1, 4));
+    plan.prefetch_bytes = plan.kind == JitKind::kDirect ? plan.icg * 4 : plan.block_width * 4;
+  }
+  plan.nontemporal = s.nontemporal_stores;
+
+  plan.loop_order = s.loop_order;
+  plan.block_t = s.block_t > 0 ? std::max<std::int64_t>(s.block_t, plan.ur_t) : 0;
+
+  // Splitting rules: oc splits must start on a column block; axis stages need their axis.
+  if (plan.kind == JitKind::kDepthwise || plan.col_groups == 1 ||
+      plan.col_channels % plan.block_width == 0) {
+    plan.oc_granularity = plan.block_width;
+  } else {
+    plan.oc_granularity = plan.col_channels;
+  }
+  if (plan.axis_activation && !plan.axis_over_time) plan.oc_granularity = plan.F;
+  plan.oc_granularity = std::min(plan.oc_granularity, std::max<std::int64_t>(plan.F, 1));
+  plan.split_time = !plan.axis_over_time;
+  check_offsets(plan);
+  return plan;
+}
+
+}  // namespace convjit::detail

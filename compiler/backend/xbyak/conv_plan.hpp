@@ -1,0 +1,110 @@
+// ConvPlan — everything the Xbyak Conv1D generator decides, computed before emission.
+//
+// oneDNN's jcp: make_conv_plan() reads a Problem and a Schedule and fills this flat
+// struct (blocking, tails, register allocation, epilogue strategy); the emitters and the
+// kernel's driver only read it. See docs/jit.md.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "compiler/problem.hpp"
+#include "compiler/schedule/schedule.hpp"
+
+namespace convjit::detail {
+
+/// Micro-kernel family the generator emits.
+enum class JitKind {
+  kDirect,     ///< oc vectorized, inputs broadcast, weights [g][oc_blk][k][ic][W]
+  kDepthwise,  ///< groups == C == F: channels vectorized, weights [c_blk][k][W]
+};
+
+/// One emitted column function: a block of `vecs` vectors of output channels over a
+/// range of time steps (left edge, register-tiled interior, right edge).
+struct ColumnVariant {
+  bool present = false;
+  int vecs = 0;                       ///< vectors in the block (<= ur_oc)
+  int last_lanes = 0;                 ///< valid lanes of the last vector (== lanes: no mask)
+  bool epilogue_in_registers = true;  ///< false: bias+store, then reload/activate/store
+  std::vector<int> epilogue_free;     ///< vector registers free during the epilogue
+};
+
+/// Arguments of one emitted column function (SysV: pointer in rdi). Not public.
+struct ColumnArgs {
+  const float* in = nullptr;    ///< row 0 of the input (channels_last), first channel used
+  const float* w = nullptr;     ///< the column's packed weights
+  const float* bias = nullptr;  ///< the column's first bias (ignored without bias)
+  float* out = nullptr;         ///< row 0 of the (channels_last) output, first channel
+  std::int64_t length = 0;      ///< input rows L
+  std::int64_t pad_left = 0;
+  std::int64_t t_begin = 0;      ///< left edge [t_begin, t_int_begin)
+  std::int64_t t_int_begin = 0;  ///< interior tiles [t_int_begin, t_int_end), whole tiles
+  std::int64_t t_int_end = 0;    ///< right edge [t_int_end, t_end)
+  std::int64_t t_end = 0;
+  std::int64_t blocks = 1;  ///< depthwise sweep: consecutive full blocks computed per tile
+};
+
+struct ConvPlan {
+  // --- target ---
+  Isa isa = Isa::kAvx512;
+  int lanes = 16;  ///< floats per vector
+  int vregs = 32;  ///< vector registers
+  JitKind kind = JitKind::kDirect;
+
+  // --- problem, normalized ---
+  std::int64_t C = 1, F = 1, K = 1, stride = 1, dilation = 1, groups = 1, icg = 1, ocg = 1;
+  Padding padding = Padding::kValid;
+  bool channels_first = false;
+  bool dynamic_length = false;
+  bool use_bias = true;
+  Activation activation = Activation::kLinear;
+  bool fused_activation = false;  ///< element-wise, non-identity: applied in registers
+  bool axis_activation = false;   ///< softmax/log_softmax/sparsemax/glu: C++ stage after the conv
+  bool axis_over_time = false;    ///< the axis is time (channels_first), else channels
+  bool glu = false;
+
+  // --- blocking ---
+  int ur_t = 1;                          ///< register tile: time steps
+  int ur_oc = 1;                         ///< register tile: vectors of output channels
+  std::int64_t block_width = 0;          ///< ur_oc * lanes channels
+  std::int64_t col_groups = 1;           ///< groups of columns (direct: groups; depthwise: 1)
+  std::int64_t col_channels = 1;         ///< output channels per column group (ocg; depthwise: C)
+  std::int64_t blocks_per_group = 0;     ///< ceil(col_channels / block_width)
+  std::int64_t block_weight_floats = 0;  ///< packed floats of one block
+  ColumnVariant full;                    ///< blocks of block_width channels
+  ColumnVariant tail;                    ///< the last, narrower block of a group (if any)
+  int unroll_ic = 1;                     ///< direct: input channels per emitted reduction step
+  bool unroll_k = false;                 ///< taps emitted straight (no k loop) in the interior
+
+  // --- registers ---
+  int act_temps = 0;   ///< temporaries the activation emitter needs
+  int wreg_base = 0;   ///< direct: ur_oc weight registers; depthwise: K*ur_oc
+  int bcast_reg = -1;  ///< direct AVX2: broadcast register
+  bool dw_weights_in_regs = false;
+  /// Depthwise, channel blocks innermost (loop_order btc, weights not in registers): a column
+  /// call sweeps ColumnArgs::blocks full blocks per time tile, so input and output rows are
+  /// read and written in address order (the hardware prefetchers follow them).
+  bool dw_sweep = false;
+  int dw_in_tmp = -1, dw_w_tmp = -1, dw_mask_tmp = -1;  ///< depthwise temporaries
+
+  // --- memory ---
+  int prefetch_tiles = 0;           ///< interior: prefetch the input rows this many tiles ahead
+  std::int64_t prefetch_bytes = 0;  ///< bytes of each input row a column reads (lines prefetched)
+  bool nontemporal = false;         ///< interior stores of unmasked vectors with vmovntps
+
+  // --- driver ---
+  LoopOrder loop_order = LoopOrder::kBatchChannelTime;
+  std::int64_t block_t = 0;  ///< time cache block (0: whole range)
+  std::int64_t packed_floats = 0;
+  std::int64_t oc_granularity = 1;
+  bool split_time = true;
+};
+
+/// Plans `p` under `s`. Throws Error(kIllegalSchedule) when the register tile cannot be
+/// allocated, Error(kResourceLimit) when offsets overflow the encodings.
+ConvPlan make_conv_plan(const Problem& p, const Schedule& s);
+
+/// Output length for input length `length` (may be 0; never negative).
+std::int64_t plan_out_length(const ConvPlan& plan, std::int64_t length);
+
+}  // namespace convjit::detail

@@ -1,0 +1,107 @@
+// The depthwise micro-kernel (groups == C == F): channels vectorized, so every input
+// vector is loaded once per tap and multiplied by that tap's weight vector. When they
+// fit, the K x vecs weight vectors stay in registers for the whole column (across
+// time); otherwise each tap loads its weight vector. The last vector of a narrow block
+// is masked (AVX-512: merge-masked FMA with fault suppression; AVX2: vmaskmovps).
+#include <type_traits>
+
+#include "compiler/backend/xbyak/column_emitter.hpp"
+
+namespace convjit::detail {
+
+using namespace Xbyak::util;  // NOLINT: register names read like assembly
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_dw_load_weights() {
+  if (!p_.dw_weights_in_regs) return;
+  c_.annotate("depthwise: weights into registers for the whole column");
+  for (std::int64_t k = 0; k < p_.K; ++k) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      c_.vmovups(vreg(p_.wreg_base + static_cast<int>(k) * p_.ur_oc + j),
+                 mem(reg_w_, k * p_.block_width * 4 + j * vec_bytes()));
+    }
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_dw_tap(int rows, int k_static, std::int64_t in_disp) {
+  const std::int64_t row_bytes = p_.stride * p_.C * 4;
+  for (int j = 0; j < v_.vecs; ++j) {
+    Vmm w = vreg(p_.dw_w_tmp);
+    if (k_static >= 0 && p_.dw_weights_in_regs) {
+      w = vreg(p_.wreg_base + k_static * p_.ur_oc + j);
+    } else {
+      // k loop: rdx points at the tap's weights; straight taps: at the block's.
+      const std::int64_t tap = k_static >= 0 ? k_static * p_.block_width * 4 : 0;
+      c_.vmovups(w, mem(reg_aw_, tap + j * vec_bytes()));
+    }
+    for (int i = 0; i < rows; ++i) {
+      const Xbyak::Address x = mem(reg_ai_, in_disp + i * row_bytes + j * vec_bytes());
+      if (!masked(j)) {
+        fma(acc(i, j), w, x);
+        continue;
+      }
+      if (in_interior_) ++stats_.interior_masked_ops;
+      if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+        fma(acc(i, j) | k1, w, x);
+      } else {
+        c_.vmaskmovps(vreg(p_.dw_in_tmp), Xbyak::Ymm(p_.dw_mask_tmp), x);
+        fma(acc(i, j), w, vreg(p_.dw_in_tmp));
+      }
+    }
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_dw_reduction(int rows) {
+  load_avx2_mask(p_.dw_mask_tmp);
+  c_.mov(reg_ai_, reg_inp_);
+  const std::int64_t tap_bytes = p_.dilation * p_.C * 4;
+  if (p_.unroll_k) {
+    if (!p_.dw_weights_in_regs) c_.mov(reg_aw_, reg_w_);
+    for (std::int64_t k = 0; k < p_.K; ++k) emit_dw_tap(rows, static_cast<int>(k), k * tap_bytes);
+    return;
+  }
+  Xbyak::Label loop;
+  c_.mov(reg_aw_, reg_w_);
+  c_.mov(reg_k_, p_.K);
+  c_.annotate("loop k");
+  c_.L(loop);
+  const int head = stats_.interior_fmas;
+  emit_dw_tap(rows, -1, 0);
+  c_.add(reg_ai_, static_cast<int>(tap_bytes));
+  c_.add(reg_aw_, static_cast<int>(p_.block_width * 4));
+  c_.dec(reg_k_);
+  c_.jnz(loop, c_.T_NEAR);
+  close_interior_loop(head);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_dw_edge_taps() {
+  Xbyak::Label loop, skip;
+  load_avx2_mask(p_.dw_mask_tmp);
+  c_.mov(reg_aw_, reg_w_);
+  c_.mov(reg_k_, p_.K);
+  c_.L(loop);
+  c_.cmp(reg_inp_, reg_len_);
+  c_.jae(skip, c_.T_NEAR);  // unsigned: position < 0 or >= L is padding
+  c_.imul(reg_ai_, reg_inp_, static_cast<int>(p_.C * 4));
+  c_.add(reg_ai_, reg_in_);
+  emit_dw_tap(1, -1, 0);
+  c_.L(skip);
+  c_.add(reg_aw_, static_cast<int>(p_.block_width * 4));
+  c_.add(reg_inp_, static_cast<int>(p_.dilation));
+  c_.dec(reg_k_);
+  c_.jnz(loop, c_.T_NEAR);
+}
+
+template void ColumnEmitter<Xbyak::Zmm>::emit_dw_load_weights();
+template void ColumnEmitter<Xbyak::Zmm>::emit_dw_tap(int, int, std::int64_t);
+template void ColumnEmitter<Xbyak::Zmm>::emit_dw_reduction(int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_dw_edge_taps();
+template void ColumnEmitter<Xbyak::Ymm>::emit_dw_load_weights();
+template void ColumnEmitter<Xbyak::Ymm>::emit_dw_tap(int, int, std::int64_t);
+template void ColumnEmitter<Xbyak::Ymm>::emit_dw_reduction(int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_dw_edge_taps();
+
+}  // namespace convjit::detail

@@ -1,0 +1,127 @@
+// The direct micro-kernel: output channels vectorized, one input value broadcast per
+// (time step, input channel), weights packed [g][oc_blk][k][ic][W].
+//
+//   for k:                          (runtime loop, or straight when unroll_k)
+//     for ic in steps of unroll_ic: (runtime loop; remainder straight)
+//       w[j]   = packed[k][ic][j*V .. j*V+V)            j < vecs
+//       acc[i][j] += broadcast(in[(t+i)*s + k*d - pad][ic]) * w[j]
+// AVX-512 folds the broadcast into the FMA (vfmadd231ps zmm, zmm, dword ptr [..]{1to16});
+// AVX2 broadcasts into one ymm first.
+#include <type_traits>
+
+#include "compiler/backend/xbyak/column_emitter.hpp"
+
+namespace convjit::detail {
+
+using namespace Xbyak::util;  // NOLINT: register names read like assembly
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_direct_ic_body(int rows, int count) {
+  const std::int64_t w_stride = p_.block_width * 4;
+  const std::int64_t row_bytes = p_.stride * p_.C * 4;
+  for (int u = 0; u < count; ++u) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      c_.vmovups(vreg(p_.wreg_base + j), mem(reg_aw_, u * w_stride + j * vec_bytes()));
+    }
+    for (int i = 0; i < rows; ++i) {
+      const std::int64_t disp = i * row_bytes + u * 4;
+      if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+        for (int j = 0; j < v_.vecs; ++j) {
+          fma(acc(i, j), vreg(p_.wreg_base + j), mem_bcast(reg_ai_, disp));
+        }
+      } else {
+        c_.vbroadcastss(vreg(p_.bcast_reg), mem(reg_ai_, disp));
+        for (int j = 0; j < v_.vecs; ++j) {
+          fma(acc(i, j), vreg(p_.wreg_base + j), vreg(p_.bcast_reg));
+        }
+      }
+    }
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_direct_ic_reduction(int rows) {
+  const int unroll = p_.unroll_ic;
+  const std::int64_t iters = p_.icg / unroll;
+  const int rem = static_cast<int>(p_.icg % unroll);
+  const std::int64_t w_stride = p_.block_width * 4;
+  if (iters >= 2) {
+    Xbyak::Label loop;
+    c_.mov(reg_ic_, iters);
+    if (in_interior_) c_.annotate("loop ic (x" + std::to_string(unroll) + ")");
+    c_.L(loop);
+    const int head = stats_.interior_fmas;
+    emit_direct_ic_body(rows, unroll);
+    c_.add(reg_ai_, unroll * 4);
+    c_.add(reg_aw_, static_cast<int>(unroll * w_stride));
+    c_.dec(reg_ic_);
+    c_.jnz(loop, c_.T_NEAR);
+    close_interior_loop(head);
+  } else if (iters == 1) {
+    emit_direct_ic_body(rows, unroll);
+    c_.add(reg_ai_, unroll * 4);
+    c_.add(reg_aw_, static_cast<int>(unroll * w_stride));
+  }
+  if (rem > 0) {
+    emit_direct_ic_body(rows, rem);
+    c_.add(reg_ai_, rem * 4);
+    c_.add(reg_aw_, static_cast<int>(rem * w_stride));
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_direct_reduction(int rows) {
+  // After one tap's ic reduction rsi has moved icg floats; the next tap is d rows on.
+  const std::int64_t tap_step = (p_.dilation * p_.C - p_.icg) * 4;
+  c_.mov(reg_ai_, reg_inp_);
+  c_.mov(reg_aw_, reg_w_);
+  if (p_.unroll_k) {
+    for (std::int64_t k = 0; k < p_.K; ++k) {
+      emit_direct_ic_reduction(rows);
+      if (k + 1 < p_.K && tap_step != 0) c_.add(reg_ai_, static_cast<int>(tap_step));
+    }
+    return;
+  }
+  Xbyak::Label loop;
+  c_.mov(reg_k_, p_.K);
+  c_.annotate("loop k");
+  c_.L(loop);
+  const int head = stats_.interior_fmas;
+  emit_direct_ic_reduction(rows);
+  if (tap_step != 0) c_.add(reg_ai_, static_cast<int>(tap_step));
+  c_.dec(reg_k_);
+  c_.jnz(loop, c_.T_NEAR);
+  close_interior_loop(head);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_direct_edge_taps() {
+  const std::int64_t tap_weights = p_.icg * p_.block_width * 4;
+  Xbyak::Label loop, skip, next;
+  c_.mov(reg_aw_, reg_w_);
+  c_.mov(reg_k_, p_.K);
+  c_.L(loop);
+  c_.cmp(reg_inp_, reg_len_);
+  c_.jae(skip, c_.T_NEAR);  // unsigned: position < 0 or >= L is padding
+  c_.imul(reg_ai_, reg_inp_, static_cast<int>(p_.C * 4));
+  c_.add(reg_ai_, reg_in_);
+  emit_direct_ic_reduction(1);
+  c_.jmp(next, c_.T_NEAR);
+  c_.L(skip);
+  c_.add(reg_aw_, static_cast<int>(tap_weights));
+  c_.L(next);
+  c_.add(reg_inp_, static_cast<int>(p_.dilation));
+  c_.dec(reg_k_);
+  c_.jnz(loop, c_.T_NEAR);
+}
+
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_body(int, int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_reduction(int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_reduction(int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_taps();
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_body(int, int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_reduction(int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_reduction(int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_edge_taps();
+
+}  // namespace convjit::detail
