@@ -2,23 +2,16 @@
 
 #include <fmt/format.h>
 
+#include "compiler/ir/interpret_engine.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
 #include "convjit/isa.hpp"
-
-#if __has_include("compiler/ir/interpret_engine.hpp")
-#include "compiler/ir/interpret_engine.hpp"
-#define CONVJIT_HAS_INTERPRETER 1
-#endif
-#if __has_include("runtime/jit_engine.hpp")
 #include "runtime/jit_engine.hpp"
-#define CONVJIT_HAS_JIT 1
-#endif
 
 namespace convjit::detail {
 namespace {
 
-[[maybe_unused]] Isa isa_option(const std::string& name) {
+Isa isa_option(const std::string& name) {
   const auto isa = find_isa(name);
   if (!isa) {
     throw Error(ErrorCode::kUnknownName, "isa",
@@ -29,17 +22,7 @@ namespace {
 
 }  // namespace
 
-std::vector<std::string> engine_names() {
-  std::vector<std::string> names;
-#ifdef CONVJIT_HAS_JIT
-  names.push_back("jit");
-#endif
-#ifdef CONVJIT_HAS_INTERPRETER
-  names.push_back("interpreter");
-#endif
-  names.push_back("reference");
-  return names;
-}
+std::vector<std::string> engine_names() { return {"jit", "interpreter", "reference"}; }
 
 std::string default_engine_name() { return engine_names().front(); }
 
@@ -53,19 +36,14 @@ std::vector<float> run_engine(std::string_view engine, const Conv1DSpec& spec,
     reference_conv1d(p, input, kernel, spec.use_bias ? bias : nullptr, out.data());
     return out;
   }
-#ifdef CONVJIT_HAS_INTERPRETER
   if (engine == "interpreter") {
     return run_interpreter(spec, input_shape, input, kernel, spec.use_bias ? bias : nullptr,
                            options.schedule, isa_option(options.isa));
   }
-#endif
-#ifdef CONVJIT_HAS_JIT
   if (engine == "jit") {
     return run_jit_engine(spec, input_shape, input, kernel, spec.use_bias ? bias : nullptr,
                           options);
   }
-#endif
-  (void)options;
   throw Error(ErrorCode::kUnknownName, "engine",
               fmt::format("Unknown engine: {}. This build has: {}", engine,
                           fmt::join(engine_names(), ", ")));

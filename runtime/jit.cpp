@@ -1,0 +1,213 @@
+// Jit: ISA and schedule resolution, the kernel cache, and the compile pipeline.
+#include "convjit/jit.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "compiler/backend/xbyak/generate.hpp"
+#include "compiler/problem.hpp"
+#include "compiler/schedule/schedule.hpp"
+#include "runtime/compiled_kernel.hpp"
+#include "runtime/isa_environment.hpp"
+#include "runtime/kernel_cache.hpp"
+#include "runtime/kernel_dump.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace convjit {
+namespace detail {
+
+std::shared_ptr<const Backend> xbyak_backend() {
+  static const std::shared_ptr<const Backend> backend = std::make_shared<const Backend>(
+      Backend{"xbyak", [](const Problem& p, const Schedule& s) { return generate_xbyak(p, s); }});
+  return backend;
+}
+
+namespace {
+
+using Cache = KernelCache<KernelKey, std::shared_ptr<const CompiledKernel>, KernelKeyHash>;
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> words;
+  std::istringstream in(text);
+  std::string word;
+  while (in >> word) words.push_back(word);
+  return words;
+}
+
+std::string word_key(const std::string& word) {
+  return word.substr(0, word.find('='));
+}
+
+/// The ISA an `isa=` word of the schedule text names, if any. Cheap: no parse.
+std::optional<Isa> schedule_isa(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t pos = 0;
+  while ((pos = text.find("isa=", pos)) != std::string::npos) {
+    if (pos == 0 || text[pos - 1] == ' ' || text[pos - 1] == '\t') {
+      const std::size_t begin = pos + 4;
+      const std::size_t end = text.find_first_of(" \t\n", begin);
+      const std::string value =
+          text.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+      const auto isa = find_isa(value);
+      if (!isa || *isa == Isa::kAuto) {
+        throw Error(ErrorCode::kUnknownName, "schedule",
+                    fmt::format("Unknown isa in schedule: isa={}. Expected avx2 or avx512", value));
+      }
+      return isa;
+    }
+    pos += 4;
+  }
+  return std::nullopt;
+}
+
+/// The ISA to compile for: the option, else the schedule's isa= word, else CONVJIT_ISA or
+/// the host's best. Checked against the host unless allow_unsupported.
+Isa pick_isa(const CompileOptions& options) {
+  Isa requested = options.isa;
+  if (const auto from_schedule = schedule_isa(options.schedule)) {
+    if (requested == Isa::kAuto) {
+      requested = *from_schedule;
+    } else if (requested != *from_schedule) {
+      throw Error(ErrorCode::kIncompatibleArguments, "schedule",
+                  fmt::format("The schedule says isa={} but the compile options say isa={}",
+                              isa_name(*from_schedule), isa_name(requested)));
+    }
+  }
+  if (!options.allow_unsupported_isa) return resolve_isa(requested);
+  if (requested == Isa::kAuto) {
+    const std::string env = isa_environment();
+    if (!env.empty()) {
+      const auto forced = find_isa(env);
+      if (forced && *forced != Isa::kAuto) requested = *forced;
+    }
+  }
+  return requested == Isa::kAuto ? resolve_isa(Isa::kAuto) : requested;
+}
+
+/// The default schedule with the words of `text` replacing its own (unknown keys are left
+/// for parse_schedule to report).
+Schedule merged_schedule(const Problem& p, Isa isa, const std::string& text) {
+  std::vector<std::string> words = split_words(to_string(default_schedule(p, isa)));
+  for (const std::string& given : split_words(text)) {
+    bool replaced = false;
+    for (std::string& word : words) {
+      if (word_key(word) == word_key(given)) {
+        word = given;
+        replaced = true;
+      }
+    }
+    if (!replaced) words.push_back(given);
+  }
+  std::string merged;
+  for (const std::string& word : words) merged += (merged.empty() ? "" : " ") + word;
+  return parse_schedule(merged);
+}
+
+std::string dump_name(const CompiledKernel& k, const std::string& schedule_text) {
+  const Shape3& s = k.input_shape;
+  const bool cf = k.problem.data_format == DataFormat::kChannelsFirst;
+  const std::int64_t length = cf ? s[2] : s[1];
+  auto dim = [](std::int64_t v) { return v == kDynamic ? std::string("dyn") : std::to_string(v); };
+  std::string name = fmt::format("{}_n{}_l{}", k.name, dim(s[0]), dim(length));
+  if (!schedule_text.empty()) {
+    name += fmt::format("_s{:08x}",
+                        static_cast<std::uint32_t>(std::hash<std::string>{}(schedule_text)));
+  }
+  return name;
+}
+
+std::shared_ptr<const CompiledKernel> build(const Backend& backend, const Conv1DSpec& spec,
+                                            const Shape3& input_shape, Isa isa,
+                                            const std::string& schedule_text) {
+  const Problem p = make_problem(spec, input_shape);
+  const Schedule s =
+      schedule_text.empty() ? default_schedule(p, isa) : merged_schedule(p, isa, schedule_text);
+  if (s.isa != isa) {
+    throw Error(ErrorCode::kIllegalSchedule, "schedule",
+                fmt::format("The schedule's isa={} differs from the compile isa={}",
+                            isa_name(s.isa), isa_name(isa)));
+  }
+  check_legal(s, p);
+  auto k = std::make_shared<CompiledKernel>();
+  k->code = backend.generate(p, s);
+  if (!k->code) {
+    throw Error(ErrorCode::kUnsupported, "backend",
+                fmt::format("The {} backend produced no code for {}", backend.name, p.to_string()));
+  }
+  k->input_shape = input_shape;
+  k->problem = p;
+  k->backend = backend.name;
+  k->name = k->code->name();
+  k->layout = weight_layout_id(backend.name, p, k->code->schedule());
+  k->runnable = host_supports(isa);
+  k->dump_name = dump_name(*k, schedule_text);
+  const std::string dir = dump_directory();
+  if (!dir.empty()) dump_kernel(*k, dir);
+  return k;
+}
+
+}  // namespace
+}  // namespace detail
+
+struct Jit::Impl {
+  Impl(std::size_t capacity, std::shared_ptr<const detail::Backend> b)
+      : backend(std::move(b)), cache(capacity) {}
+  std::shared_ptr<const detail::Backend> backend;
+  detail::Cache cache;
+};
+
+Jit::Jit(JitOptions options) : Jit(options, detail::xbyak_backend()) {}
+
+Jit::Jit(JitOptions options, std::shared_ptr<const detail::Backend> backend) {
+  if (!backend || !backend->generate) {
+    throw Error(ErrorCode::kInvalidValue, "backend", "A Jit needs a backend with a generator");
+  }
+  impl_ = std::make_unique<Impl>(options.capacity, std::move(backend));
+}
+
+Jit::~Jit() = default;
+
+Kernel Jit::compile(const Conv1DSpec& spec, const Shape3& input_shape,
+                    const CompileOptions& options) {
+  if (options.threads < 0) {
+    throw Error(ErrorCode::kInvalidValue, "threads",
+                fmt::format("threads must be >= 0 (0: every hardware thread). Received: "
+                            "threads={}",
+                            options.threads));
+  }
+  const Isa isa = detail::pick_isa(options);
+  const detail::Backend& backend = *impl_->backend;
+  auto compiled = impl_->cache.get_or_compile(
+      detail::make_kernel_key(spec, input_shape, isa, backend.name, options.schedule),
+      [&] { return detail::build(backend, spec, input_shape, isa, options.schedule); });
+  const int threads =
+      options.threads > 0 ? options.threads : detail::ThreadPool::hardware_threads();
+  return Kernel(std::move(compiled), threads);
+}
+
+CacheStats Jit::stats() const {
+  return impl_->cache.stats();
+}
+void Jit::clear() {
+  impl_->cache.clear();
+}
+std::size_t Jit::capacity() const {
+  return impl_->cache.capacity();
+}
+
+Jit& Jit::default_jit() {
+  // Never destroyed: kernels and threads may outlive static destruction order.
+  static Jit* const jit = new Jit();
+  return *jit;
+}
+
+Kernel compile(const Conv1DSpec& spec, const Shape3& input_shape, const CompileOptions& options) {
+  return Jit::default_jit().compile(spec, input_shape, options);
+}
+
+}  // namespace convjit

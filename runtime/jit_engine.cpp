@@ -1,0 +1,32 @@
+// run_jit_engine: the public Kernel API used the way a host uses it.
+#include "runtime/jit_engine.hpp"
+
+#include <fmt/format.h>
+
+#include "convjit/jit.hpp"
+
+namespace convjit::detail {
+
+std::vector<float> run_jit_engine(const Conv1DSpec& spec, const Shape3& input_shape,
+                                  const float* input, const float* kernel, const float* bias,
+                                  const EngineOptions& options) {
+  const auto isa = find_isa(options.isa);
+  if (!isa) {
+    throw Error(ErrorCode::kUnknownName, "isa",
+                fmt::format("Unknown isa: {}. Expected one of: auto, avx2, avx512", options.isa));
+  }
+  CompileOptions compile_options;
+  compile_options.isa = *isa;
+  compile_options.schedule = options.schedule;
+  compile_options.threads = options.threads;
+  const Kernel k = Jit::default_jit().compile(spec, input_shape, compile_options);
+  const bool cf = spec.data_format == DataFormat::kChannelsFirst;
+  const std::int64_t batch = input_shape[0];
+  const std::int64_t length = cf ? input_shape[2] : input_shape[1];
+  const PackedWeights weights = k.pack_weights(kernel, spec.use_bias ? bias : nullptr);
+  std::vector<float> out(static_cast<std::size_t>(k.output_size(batch, length)));
+  k.run(input, weights, out.data(), batch, length);
+  return out;
+}
+
+}  // namespace convjit::detail

@@ -1,0 +1,72 @@
+// CONVJIT_DUMP: <dir>/<name>.bin and <dir>/<name>.s for each compiled kernel.
+#include "runtime/kernel_dump.hpp"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include "runtime/compiled_kernel.hpp"
+
+namespace convjit::detail {
+namespace {
+
+std::atomic<bool> g_reported{false};
+
+void report_once(const std::string& path, const char* what) {
+  if (g_reported.exchange(true)) return;
+  std::fprintf(stderr,
+               "convjit: CONVJIT_DUMP: cannot write %s: %s (further dump errors are not "
+               "reported)\n",
+               path.c_str(), what);
+}
+
+bool write_file(const std::string& path, const void* data, std::size_t size) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) {
+    report_once(path, std::strerror(errno));
+    return false;
+  }
+  const bool ok = std::fwrite(data, 1, size, f) == size;
+  const int saved = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed) {
+    report_once(path, std::strerror(ok ? errno : saved));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string dump_directory() {
+  const char* dir = std::getenv("CONVJIT_DUMP");
+  return dir == nullptr ? std::string() : std::string(dir);
+}
+
+std::string sanitize_file_name(const std::string& name) {
+  std::string out = name;
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) c = '_';
+  }
+  if (out.empty() || out[0] == '.') out.insert(out.begin(), '_');
+  return out;
+}
+
+void dump_kernel(const CompiledKernel& kernel, const std::string& dir) {
+  if (dir.empty()) return;
+  const std::string stem = dir + "/" + sanitize_file_name(kernel.dump_name);
+  try {
+    if (!write_file(stem + ".bin", kernel.code->code(), kernel.code->code_size())) return;
+    const std::string text = kernel.disassemble();
+    write_file(stem + ".s", text.data(), text.size());
+  } catch (const std::exception& e) {
+    report_once(stem, e.what());
+  }
+}
+
+}  // namespace convjit::detail
