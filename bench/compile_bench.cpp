@@ -1,0 +1,100 @@
+// convjit_compile_bench — what compiling costs: the full compile of every suite shape (a
+// cache miss: validation, schedule, code generation, W^X mapping), the cost of a cache hit,
+// and the call overhead of a one-thread run of a tiny kernel.
+//
+//   convjit_compile_bench [--benchmark_filter=...]    (suite: $CONVJIT_SUITE or
+//                                                      shared/anchors/suite.csv)
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "bench/suite.hpp"
+#include "convjit/convjit.hpp"
+
+namespace {
+
+using convjit::CompileOptions;
+using convjit::Jit;
+using convjit::JitOptions;
+using convjit::Kernel;
+
+/// A full compile per iteration: the cache is emptied first, so every compile is a miss.
+void compile_miss(benchmark::State& state, const convjit::bench::SuiteShape& shape,
+                  bool dynamic_length) {
+  Jit jit(JitOptions{4});
+  const convjit::Conv1DSpec spec = shape.spec();
+  convjit::Shape3 input = shape.input_shape();
+  if (dynamic_length) input[1] = convjit::kDynamic;
+  std::size_t code_bytes = 0;
+  for (auto _ : state) {
+    jit.clear();
+    const Kernel k = jit.compile(spec, input, CompileOptions{});
+    code_bytes = k.code_size();
+    benchmark::DoNotOptimize(code_bytes);
+  }
+  const convjit::CacheStats s = jit.stats();
+  state.counters["code_bytes"] = static_cast<double>(code_bytes);
+  state.counters["compile_us"] =
+      s.misses == 0 ? 0.0 : static_cast<double>(s.compile_ns_total) / 1e3 / s.misses;
+}
+
+/// Jit::compile of a cached key: the lookup a layer pays on every call.
+void cache_hit(benchmark::State& state) {
+  static Jit jit(JitOptions{256});
+  const convjit::Conv1DSpec spec = convjit::parse_spec("filters=64,kernel_size=3,padding=same");
+  const convjit::Shape3 input{1, convjit::kDynamic, 64};
+  jit.compile(spec, input);  // warm
+  for (auto _ : state) {
+    Kernel k = jit.compile(spec, input);
+    benchmark::DoNotOptimize(k);
+  }
+  state.counters["hits"] = static_cast<double>(jit.stats().hits);
+}
+
+/// Kernel::run on a one-step, 8-channel problem with one thread: the fixed cost of a call.
+void run_overhead(benchmark::State& state) {
+  const convjit::Conv1DSpec spec = convjit::parse_spec("filters=8,kernel_size=1");
+  CompileOptions o;
+  o.threads = 1;
+  const Kernel k = convjit::compile(spec, {1, convjit::kDynamic, 8}, o);
+  std::vector<float> w(64, 0.5f), b(8, 0.25f), in(8, 1.0f), out(8);
+  const convjit::PackedWeights packed = k.pack_weights(w.data(), b.data());
+  for (auto _ : state) {
+    k.run(in.data(), packed, out.data(), 1, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+
+std::string suite_path() {
+  if (const char* env = std::getenv("CONVJIT_SUITE")) return env;
+  return std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  try {
+    for (const auto& shape : convjit::bench::read_suite(suite_path())) {
+      benchmark::RegisterBenchmark(("compile/" + shape.name).c_str(), [shape](
+                                                                          benchmark::State& st) {
+        compile_miss(st, shape, false);
+      })->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("compile_dynamic_length/" + shape.name).c_str(),
+                                   [shape](benchmark::State& st) { compile_miss(st, shape, true); })
+          ->Unit(benchmark::kMicrosecond);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "convjit_compile_bench: %s\n", e.what());
+    return 1;
+  }
+  benchmark::RegisterBenchmark("cache_hit", cache_hit)->Unit(benchmark::kNanosecond);
+  benchmark::RegisterBenchmark("cache_hit", cache_hit)->Threads(2)->Unit(benchmark::kNanosecond);
+  benchmark::RegisterBenchmark("run_overhead_1_thread", run_overhead)->Unit(benchmark::kNanosecond);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

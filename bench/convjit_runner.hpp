@@ -1,0 +1,64 @@
+// ConvjitRunner — convjit's side of the bench: prepare once (compile + pack), then time run().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bench/suite.hpp"
+#include "convjit/jit.hpp"
+#include "convjit/kernel.hpp"
+
+namespace convjit::bench {
+
+/// How convjit runs a suite layer.
+struct ConvjitOptions {
+  /// "jit": the public Kernel API (Jit::compile, Kernel::pack_weights, Kernel::run).
+  /// Any other engine of detail::engine_names() ("reference", "interpreter") goes through
+  /// detail::run_engine, which has no separate compile step.
+  std::string engine = "jit";
+  std::string isa = "auto";       ///< "auto", "avx2", "avx512"
+  std::string backend = "xbyak";  ///< the code generator; "xbyak" is the one there is
+  int threads = 1;
+};
+
+/// The engines the bench can time ("jit" first when the library has it).
+std::vector<std::string> convjit_engine_names();
+
+/// One suite layer, ready to run. The data pointers must stay valid while the runner lives.
+class ConvjitRunner {
+ public:
+  /// Validates the options (Error kUnknownName naming "engine", "isa" or "backend"), then
+  /// compiles the kernel and packs the weights (engine jit): everything but run().
+  ConvjitRunner(const SuiteShape& shape, Activation activation, ConvjitOptions options,
+                const float* input, const float* kernel, const float* bias);
+
+  /// One run of the layer on the input into the output buffer (the timed part).
+  void run();
+  /// The last run's output, (N, Lout, F) channels_last.
+  const std::vector<float>& output() const { return output_; }
+
+  /// Microseconds of the compile in the constructor (a cache miss in a fresh Jit), or NaN
+  /// for an engine without a compile step.
+  double compile_us() const { return compile_us_; }
+  /// Median microseconds of `repeats` compiles of the same layer, each with a fresh Jit
+  /// (no cache), or NaN for an engine without a compile step.
+  double fresh_compile_us(int repeats) const;
+  /// "jit avx2 xbyak conv1d_avx2_direct_..." or "reference".
+  std::string describe() const;
+
+ private:
+  CompileOptions compile_options() const;
+
+  SuiteShape shape_;
+  Conv1DSpec spec_;
+  ConvjitOptions options_;
+  const float* input_;
+  const float* kernel_;
+  const float* bias_;
+  Kernel compiled_;
+  PackedWeights packed_;
+  std::vector<float> output_;
+  double compile_us_;
+};
+
+}  // namespace convjit::bench

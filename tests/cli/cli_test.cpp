@@ -1,0 +1,124 @@
+// The convjit tool as a user meets it: exit statuses, one-line errors, help text.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Result run_cli(const std::string& args) {
+  const std::string cmd = std::string(CONVJIT_CLI_PATH) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) r.output += buf.data();
+  const int raw = pclose(pipe);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+const std::string kShared = CONVJIT_SHARED_DIR;
+
+TEST(Cli, HelpListsEveryCommand) {
+  const Result r = run_cli("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* cmd : {"demo", "run", "conformance"}) {
+    EXPECT_NE(r.output.find(cmd), std::string::npos) << cmd << " missing from:\n" << r.output;
+  }
+}
+
+TEST(Cli, CommandHelpExplainsOptions) {
+  const Result r = run_cli("run --help");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.output.find("--input"), std::string::npos);
+  EXPECT_NE(r.output.find("--engine"), std::string::npos);
+  EXPECT_NE(r.output.find("--seed"), std::string::npos);
+}
+
+TEST(Cli, RunChecksAgainstTheReference) {
+  const Result r = run_cli("run filters=4,kernel_size=3,padding=causal,activation=relu "
+                           "--input 2,17,3 --engine reference --seed 7");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("output shape: [2, 17, 4]"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("reference:    match"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("GFLOP/s"), std::string::npos) << r.output;
+}
+
+TEST(Cli, RunAcceptsGetConfigJson) {
+  const Result r = run_cli(
+      "run '{\"filters\": 2, \"kernel_size\": [3], \"strides\": [2], \"padding\": \"same\", "
+      "\"data_format\": \"channels_first\"}' --input 1,3,9 --engine reference");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("output shape: [1, 2, 5]"), std::string::npos) << r.output;
+}
+
+TEST(Cli, KerasRejectedSpecExitsOneWithKerasMessage) {
+  const Result r = run_cli("run filters=4,kernel_size=3,strides=2,dilation_rate=2 --input 1,20,2");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("`strides > 1` not supported in conjunction with `dilation_rate > 1`"),
+            std::string::npos)
+      << r.output;
+}
+
+TEST(Cli, GroupsNotDividingChannelsExitsOne) {
+  const Result r = run_cli("run filters=6,kernel_size=3,groups=3 --input 1,10,4");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("groups=3"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BadArgumentsExitTwoWithOneLineNamingThem) {
+  for (const char* args : {"run filters=4,kernel_size=3 --input 1,2",
+                           "run filters=4,kernel_size=3 --input 1,x,3",
+                           "run filters=4,kernel_size=3 --input 1,10,3 --engine nope",
+                           "run filters=4,kernel_size=3 --input 1,10,3 --isa sse9",
+                           "frobnicate", "run filters=4,kernel_size=3"}) {
+    const Result r = run_cli(args);
+    EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
+    EXPECT_FALSE(r.output.empty()) << args;
+  }
+  const Result r = run_cli("run filters=4,kernel_size=3 --input 1,x,3");
+  EXPECT_NE(r.output.find("--input"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ConformancePrintsCountsLastAndFailsOnAMissingFile) {
+  const Result ok = run_cli("conformance --engine reference " + kShared +
+                            "/conformance/shapes.jsonl " + kShared + "/conformance/invalid.jsonl");
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_NE(ok.output.find("69 passed, 0 failed\n"), std::string::npos) << ok.output;
+  const Result missing = run_cli("conformance /nonexistent/cases.jsonl");
+  EXPECT_EQ(missing.status, 2) << missing.output;
+}
+
+TEST(Cli, ConformanceWritesCandidateResultsForCheckPy) {
+  const std::string out = ::testing::TempDir() + "/convjit_results.jsonl";
+  const Result r = run_cli("conformance --engine reference --results " + out + " " + kShared +
+                           "/conformance/cases.jsonl " + kShared + "/conformance/shapes.jsonl " +
+                           kShared + "/conformance/invalid.jsonl");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string check = "python3 " + kShared + "/conformance/check.py " + kShared +
+                            "/conformance/cases.jsonl " + kShared + "/conformance/shapes.jsonl " +
+                            kShared + "/conformance/invalid.jsonl --candidate " + out + " 2>&1";
+  FILE* pipe = popen(check.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string text;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) text += buf.data();
+  EXPECT_EQ(WEXITSTATUS(pclose(pipe)), 0) << text;
+  EXPECT_NE(text.find(" 0 failed"), std::string::npos) << text;
+}
+
+TEST(Cli, DemoRunsAndMatchesTheReference) {
+  const Result r = run_cli("demo");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("reference:    match"), std::string::npos) << r.output;
+}
+
+}  // namespace

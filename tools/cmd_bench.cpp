@@ -1,0 +1,108 @@
+// convjit bench [--suite CSV] [--shape NAME] [--threads N] [--json OUT] [--quick]
+//               [--isa avx2|avx512] [--backend xbyak] [--engine NAME] [--activation NAME]
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "tools/command.hpp"
+
+#ifdef CONVJIT_HAVE_BENCH
+#include "bench/bench_suite.hpp"
+#include "bench/onednn_runner.hpp"
+#endif
+
+namespace convjit::tool {
+namespace {
+
+#ifdef CONVJIT_HAVE_BENCH
+
+void add_bench_command(CLI::App& app) {
+  struct Args {
+    bench::BenchOptions options;
+    std::string json;
+    std::string activation = "linear";
+    bool no_onednn = false;
+  };
+  auto args = std::make_shared<Args>();
+  args->options.suite_path = std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv";
+  auto* cmd = app.add_subcommand(
+      "bench",
+      "Benchmark the shape suite: GFLOP/s and % of the measured FMA peak of convjit and, when\n"
+      "built with oneDNN, of oneDNN in the same process (same threads, bias and activation\n"
+      "fused, its fastest formulation), with the outputs checked against each other.");
+  cmd->add_option("--suite", args->options.suite_path, "suite CSV")
+      ->capture_default_str()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--shape", args->options.shape, "run only the shape of this name");
+  cmd->add_option("--threads", args->options.threads, "threads of both convjit and oneDNN")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--json", args->json, "also write the rows as a JSON array to this file");
+  cmd->add_flag("--quick", args->options.quick,
+                "a few seconds in all: tiny repetition counts, big shapes shrunk (for CI)");
+  cmd->add_option("--isa", args->options.convjit.isa, "convjit's ISA")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
+  cmd->add_option("--backend", args->options.convjit.backend, "convjit's code generator")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"xbyak"}));
+  cmd->add_option("--engine", args->options.convjit.engine,
+                  "convjit engine: jit (the Kernel API) or a slower reference engine")
+      ->capture_default_str()
+      ->check(CLI::IsMember(bench::convjit_engine_names()));
+  cmd->add_option("--activation", args->activation,
+                  "Keras activation fused in both engines (the suite's layers are linear)")
+      ->capture_default_str();
+  cmd->add_flag("--no-onednn", args->no_onednn, "time convjit only");
+  cmd->add_option("--budget", args->options.budget_seconds,
+                  "timed seconds per shape and engine (ignored with --quick)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 100.0));
+  cmd->add_option("--seed", args->options.seed, "seed of the random input and weights");
+  cmd->callback([args] {
+    bench::BenchOptions& o = args->options;
+    const auto activation = find_activation(args->activation);
+    if (!activation || is_axis_activation(*activation)) {
+      throw CLI::ValidationError(
+          "--activation",
+          fmt::format("'{}' is not an element-wise Keras activation", args->activation));
+    }
+    o.activation = *activation;
+    o.use_onednn = !args->no_onednn;
+    // Check --shape before the (slow) peak probe: an unknown name lists the valid ones.
+    try {
+      bench::select_shapes(bench::read_suite(o.suite_path), o.shape);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::kUnknownName) throw CLI::ValidationError("--shape", e.what());
+      throw;
+    }
+    const bench::BenchReport report = bench::run_bench(o, &std::cerr);
+    std::fputs(bench::format_table(report).c_str(), stdout);
+    std::fflush(stdout);
+    if (!args->json.empty()) {
+      bench::write_json_file(report, args->json);
+      fmt::print(stderr, "wrote {}\n", args->json);
+    }
+    set_exit_status(report.all_checks_ok() ? kExitOk : kExitFailure);
+  });
+}
+
+#else
+
+void add_bench_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Benchmark the shape suite (not in this build)");
+  cmd->allow_extras();
+  cmd->callback([] {
+    fmt::print(stderr,
+               "convjit: this build has no bench (configure with CONVJIT_BUILD_BENCH=ON)\n");
+    set_exit_status(kExitFailure);
+  });
+}
+
+#endif
+
+const CommandRegistrar registrar(60, add_bench_command);
+
+}  // namespace
+}  // namespace convjit::tool
