@@ -3,8 +3,10 @@
 // code generation time and, with --check, the largest error against the reference.
 //
 //   convjit_kernel_speed [--isa avx2|avx512] [--only name,name] [--check] [--reps R]
-//                        [--set "tile_t=4 tile_oc_vecs=3 ..."]
+//                        [--set "tile_t=4 tile_oc_vecs=3 ..."] [--onednn]
 // --set overrides fields of the default schedule (the heuristic's) for every shape.
+// --onednn also times oneDNN (1 thread, every formulation, the best kept) with the same
+// thread-CPU-time clock, so that the ratio holds on a loaded machine.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -19,14 +21,17 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "bench/onednn_runner.hpp"
 #include "bench/peak_probe.hpp"
 #include "bench/suite.hpp"
 #include "compiler/backend/xbyak/generate.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "convjit/error.hpp"
 
 namespace {
 
@@ -82,6 +87,46 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// Median thread-CPU seconds of one call of `fn`, samples of about 20 ms.
+template <class Fn>
+double time_calls(Fn&& fn, int reps) {
+  fn();
+  const double c0 = cpu_seconds();
+  fn();
+  const double one = cpu_seconds() - c0;
+  const int iters = static_cast<int>(std::clamp(0.02 / std::max(one, 1e-7), 1.0, 200000.0));
+  std::vector<double> samples;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = cpu_seconds();
+    for (int it = 0; it < iters; ++it) fn();
+    samples.push_back((cpu_seconds() - t0) / iters);
+  }
+  return median(samples);
+}
+
+// oneDNN's best formulation of `shape` (1 thread): seconds per call and its description;
+// {0, reason} when oneDNN is absent or rejects every formulation.
+std::pair<double, std::string> time_onednn(const bench::SuiteShape& shape, const float* input,
+                                           const float* kernel, const float* bias, int reps) {
+  if (!bench::onednn_available()) return {0.0, "oneDNN absent"};
+  bench::onednn_set_threads(1);
+  double best = 0.0;
+  std::string what = "no formulation";
+  for (const bench::OnednnFormulation f : bench::all_onednn_formulations()) {
+    try {
+      bench::OnednnRunner runner(shape, Activation::kLinear, f, input, kernel, bias);
+      const double sec = time_calls([&] { runner.run(); }, std::max(3, reps / 2));
+      if (best == 0.0 || sec < best) {
+        best = sec;
+        what = runner.describe();
+      }
+    } catch (const Error&) {
+      continue;
+    }
+  }
+  return {best, what};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +134,7 @@ int main(int argc, char** argv) {
   Isa isa = Isa::kAvx2;
   bool check = false;
   bool dump = false;  // writes the code to /tmp/kernel_speed_<shape>.bin
+  bool onednn = false;
   int reps = 7;
   std::size_t out_offset = 0;  // floats: moves the output against the input (4K aliasing)
   for (int i = 1; i < argc; ++i) {
@@ -104,6 +150,8 @@ int main(int argc, char** argv) {
       shapes = next();
     else if (arg == "--dump")
       dump = true;
+    else if (arg == "--onednn")
+      onednn = true;
     else if (arg == "--out-offset")
       out_offset = static_cast<std::size_t>(std::atoi(next().c_str()));
     else if (arg == "--reps")
@@ -178,23 +226,19 @@ int main(int argc, char** argv) {
         max_err = std::max(max_err, static_cast<double>(std::fabs(ref[i] - out_data[i])));
       }
     }
-    // Calls per timed sample: about 20 ms.
-    const double c0 = cpu_seconds();
-    entry(&a);
-    const double one = cpu_seconds() - c0;
-    const int iters = static_cast<int>(std::clamp(0.02 / std::max(one, 1e-7), 1.0, 200000.0));
-    std::vector<double> samples;
-    for (int r = 0; r < reps; ++r) {
-      const double t0 = cpu_seconds();
-      for (int it = 0; it < iters; ++it) entry(&a);
-      samples.push_back((cpu_seconds() - t0) / iters);
-    }
-    const double sec = median(samples);
+    const double sec = time_calls([&] { entry(&a); }, reps);
     const double probe = bench::measure_fma_peak(bench::FmaWidth::kYmm, 1, 0.03);
     const double gflops = p.flops() / sec * 1e-9;
     fmt::print("{:<13} {:>9.2f} {:>8.1f} {:>5.1f}% {:>5.1f}% {:>7.1f} {:>8.2g}  {}\n", shape.name,
                sec * 1e6, gflops, 100.0 * gflops / kPeakGflops, 100.0 * gflops / probe, gen_us,
                max_err, to_string(s));
+    if (onednn) {
+      const auto [dnnl_sec, what] = time_onednn(shape, input.data, keras.data(), bias.data(), reps);
+      const double dnnl_gflops = dnnl_sec > 0.0 ? p.flops() / dnnl_sec * 1e-9 : 0.0;
+      fmt::print("  oneDNN      {:>9.2f} {:>8.1f}        {:>5.1f}%  ratio {:.2f}  {}\n",
+                 dnnl_sec * 1e6, dnnl_gflops, 100.0 * dnnl_gflops / probe,
+                 dnnl_gflops > 0.0 ? gflops / dnnl_gflops : 0.0, what);
+    }
   }
   return 0;
 }

@@ -10,8 +10,9 @@
 namespace convjit::detail {
 namespace {
 
-constexpr std::int64_t kL1Bytes = 32 * 1024;    // per-core L1d of every AVX2/AVX-512 x86 core
-constexpr std::int64_t kL2Bytes = 1024 * 1024;  // a typical per-core L2 (1-2 MiB)
+constexpr std::int64_t kL1Bytes = 32 * 1024;         // per-core L1d of every AVX2/AVX-512 x86 core
+constexpr std::int64_t kL2Bytes = 1024 * 1024;       // a typical per-core L2 (1-2 MiB)
+constexpr std::int64_t kL3Bytes = 32 * 1024 * 1024;  // a typical last-level cache
 
 Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   auto note = [&](std::string line) {
@@ -56,8 +57,24 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
     s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
   }
   s.tile_t = std::max(s.tile_t, 1);
+  // Long depthwise kernels (weights cannot stay in registers): one vector of channels and a
+  // tall tile, so that the generator holds a group of taps' weights in registers and loads
+  // each input row once per group (docs/jit.md, "input reuse across taps").
+  const bool dw_long = s.strategy == Strategy::kDepthwise && p.stride == 1 && p.kernel >= 8;
+  if (dw_long) {
+    s.tile_oc_vecs = 1;
+    s.tile_t = registers == 32 ? 14 : 10;
+    if (!p.length_is_dynamic && p.out_length > 0) {
+      s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
+    }
+    s.tile_t = std::max(s.tile_t, 1);
+    note(
+        fmt::format("tile_t={} tile_oc_vecs=1: depthwise kernel_size={} >= 8, a tall tile reuses "
+                    "each input row across a group of taps held in registers",
+                    s.tile_t, p.kernel));
+  }
   note(fmt::format("tile_oc_vecs={}: {} vector(s) of channels, at most {} columns so that rows fit",
-                   s.tile_oc_vecs, vectors, max_cols));
+                   s.tile_oc_vecs, vectors, dw_long ? 1 : max_cols));
   note(
       fmt::format("tile_t={}: {}x{} accumulators + {} weight vectors + 1 broadcast <= {} "
                   "registers (rows capped at {}{})",
@@ -100,9 +117,16 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   note(fmt::format(
       "prefetch_distance={}: {}", s.prefetch_distance,
       s.prefetch_distance > 0 ? "the input does not fit in L2" : "the input fits in L2"));
-  s.nontemporal_stores = false;
+  // Streaming stores skip the read-for-ownership of output lines that would leave the last
+  // level cache anyway; they need whole cache lines per row of a block.
+  const std::int64_t out_bytes = p.output_size() * 4;
+  s.nontemporal_stores =
+      !p.length_is_dynamic && out_bytes > kL3Bytes && (block_width * 4) % 64 == 0;
+  note(fmt::format("nontemporal_stores={}: the output ({} MiB) {} the last-level cache (32 MiB)",
+                   s.nontemporal_stores ? 1 : 0, out_bytes >> 20,
+                   out_bytes > kL3Bytes ? "exceeds" : "fits in"));
   s.threads = 1;
-  note("nontemporal_stores=0 threads=1: the runtime splits work across threads itself");
+  note("threads=1: the runtime splits work across threads itself");
   return s;
 }
 

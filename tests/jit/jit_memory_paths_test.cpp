@@ -2,12 +2,13 @@
 // later tiles' input rows, the depthwise channel-block sweep (loop_order btc with weights
 // not in registers: one call computes many blocks), straight taps with weights as memory
 // operands (K up to 32), and streaming stores (vmovntps) with their run-time alignment
-// branch. Every run checks canaries, split ranges bit for bit, and that an aligned and a
-// misaligned output buffer (the two store paths) give the same bits.
+// branch. Every run checks canaries, split ranges bit for bit, and that an aligned, a
+// 16-byte aligned and a misaligned output buffer (the two store paths) give the same bits.
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -53,7 +54,8 @@ void check_case(const GeneratedKernel& kernel, const Problem& p, std::uint32_t s
   const std::size_t n = static_cast<std::size_t>(p.output_size());
   float* storage = static_cast<float*>(std::aligned_alloc(64, (n + 64) * 4));
   ASSERT_NE(storage, nullptr);
-  for (std::size_t shift : {std::size_t{0}, std::size_t{1}}) {  // 64-byte aligned, 4 bytes off
+  // 64-byte aligned, 4 bytes off, 16 bytes off (a std::vector's usual alignment)
+  for (std::size_t shift : {std::size_t{0}, std::size_t{1}, std::size_t{4}}) {
     const std::vector<float> out = run_into(kernel, p, d, storage + shift);
     if (n > 0 && std::memcmp(out.data(), got.data(), n * 4) != 0 && ++*failures <= 10) {
       ADD_FAILURE() << what << ": output at +" << shift * 4
@@ -151,6 +153,72 @@ TEST(JitMemoryPaths, DirectPrefetchAndStreamingStores) {
     }
   }
   EXPECT_EQ(cases, 3 * 3 * 2 * 2);
+  EXPECT_EQ(failures, 0);
+}
+
+// Long depthwise kernels with a tall one-vector tile: tap groups with their weights in
+// registers and each input row loaded once per group (dw_tap_block), the edge computed in
+// groups of ur_t steps, and sweeps capped at dw_sweep_blocks blocks per call (C = 13 full
+// blocks + a masked tail: two sweep calls and the tail call per time chunk).
+TEST(JitMemoryPaths, DepthwiseTapGroupsAndEdgeRows) {
+  const int v = 8;
+  int cases = 0, failures = 0;
+  std::uint32_t seed = 1300;
+  for (std::int64_t k : {9, 31}) {
+    for (std::int64_t dilation : {1, 2}) {
+      for (Padding pad : {Padding::kSame, Padding::kCausal, Padding::kValid}) {
+        ConvCase c;
+        c.batch = 2;
+        c.length = 77;
+        c.channels = 13 * v + 3;
+        c.filters = c.channels;
+        c.groups = c.channels;
+        c.kernel = k;
+        c.dilation = dilation;
+        c.padding = pad;
+        c.activation = (seed % 2) != 0 ? Activation::kSilu : Activation::kLinear;
+        c.use_bias = (seed % 3) != 0;
+        const Problem p = make_case_problem(c);
+        Schedule s = make_schedule(Isa::kAvx2, 10, 1, Strategy::kDepthwise);
+        s.loop_order = LoopOrder::kBatchTimeChannel;
+        s.block_t = pad == Padding::kCausal ? 25 : 0;
+        const auto kernel = generate_xbyak(p, s);
+        const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+        // 10 accumulators, input and mask temporaries, 4 weight registers.
+        EXPECT_EQ(plan.dw_tap_block, 4) << kernel->name();
+        EXPECT_TRUE(plan.dw_sweep) << kernel->name();
+        const std::int64_t rows = 10 + (k - 1) * dilation;
+        EXPECT_EQ(plan.dw_sweep_blocks, std::max<std::int64_t>(1, 16384 / (rows * 32)));
+        EXPECT_EQ(static_cast<const XbyakKernel&>(*kernel).full_stats().interior_fmas, 10 * k)
+            << kernel->name();
+        check_case(*kernel, p, seed++, fmt::format("depthwise tap groups K={} d={}", k, dilation),
+                   &failures);
+        ++cases;
+      }
+    }
+  }
+  EXPECT_EQ(cases, 2 * 2 * 3);
+  EXPECT_EQ(failures, 0);
+}
+
+// The default schedule of a long depthwise kernel takes the tall tile (and so tap groups).
+TEST(JitMemoryPaths, DefaultScheduleUsesTapGroupsForLongDepthwise) {
+  ConvCase c;
+  c.batch = 1;
+  c.length = 64;
+  c.channels = 32;
+  c.filters = 32;
+  c.groups = 32;
+  c.kernel = 31;
+  c.padding = Padding::kSame;
+  const Problem p = make_case_problem(c);
+  const auto kernel = generate_xbyak(p, default_schedule(p, Isa::kAvx2));
+  const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+  EXPECT_EQ(plan.ur_t, 10);
+  EXPECT_EQ(plan.ur_oc, 1);
+  EXPECT_EQ(plan.dw_tap_block, 4);
+  int failures = 0;
+  check_case(*kernel, p, 1400u, "default depthwise K=31", &failures);
   EXPECT_EQ(failures, 0);
 }
 

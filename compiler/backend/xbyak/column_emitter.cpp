@@ -397,6 +397,26 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
   c_.align(16);
   c_.annotate("edge: one output step at a time, taps checked against [0, L)");
   c_.L(edge);
+  if (p_.kind == JitKind::kDepthwise && p_.ur_t > 1) {
+    // Depthwise: whole groups of ur_t steps first (independent accumulator chains; a single
+    // step is one chain of K dependent FMAs per vector), then single steps.
+    Xbyak::Label group, singles;
+    c_.annotate("edge: groups of " + std::to_string(p_.ur_t) + " steps, taps checked per step");
+    c_.L(group);
+    c_.lea(reg_ai_, c_.ptr[reg_t_ + p_.ur_t]);
+    c_.cmp(reg_ai_, reg_t_end_);
+    c_.jg(singles, c_.T_NEAR);
+    c_.imul(reg_inp_, reg_t_, static_cast<int>(p_.stride));
+    c_.sub(reg_inp_, reg_pad_);
+    c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
+    c_.add(reg_outp_, reg_out_);
+    emit_zero(p_.ur_t);
+    emit_dw_edge_rows(p_.ur_t);
+    emit_output(p_.ur_t);
+    c_.add(reg_t_, p_.ur_t);
+    c_.jmp(group, c_.T_NEAR);
+    c_.L(singles);
+  }
   c_.L(loop);
   c_.cmp(reg_t_, reg_t_end_);
   c_.jge(done, c_.T_NEAR);

@@ -61,7 +61,9 @@ class ColumnEmitter {
   // --- depthwise (depthwise_kernel.cpp) ---
   void emit_dw_load_weights();
   void emit_dw_reduction(int rows);
+  void emit_dw_tap_groups(int rows);  // interior, dw_tap_block > 0: input reuse across taps
   void emit_dw_edge_taps();
+  void emit_dw_edge_rows(int rows);  // edge: `rows` steps at once, taps checked per step
   void emit_dw_tap(int rows, int k_static, std::int64_t in_disp);
 
   Vmm vreg(int idx) const { return Vmm(idx); }

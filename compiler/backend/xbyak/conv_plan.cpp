@@ -142,6 +142,12 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
                               plan.vregs - accs - wregs - 3 >= plan.act_temps + 2;
     plan.dw_sweep =
         !plan.dw_weights_in_regs && s.loop_order == LoopOrder::kBatchTimeChannel && plan.C > 0;
+    {
+      constexpr std::int64_t kL1Half = 16 * 1024;
+      const std::int64_t tile_rows = plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation;
+      plan.dw_sweep_blocks =
+          std::max<std::int64_t>(1, kL1Half / (tile_rows * plan.block_width * 4));
+    }
     const int base = accs + (plan.dw_weights_in_regs ? wregs : 0);
     if (base + 3 > plan.vregs) {
       illegal("tile_t",
@@ -149,10 +155,18 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
                           plan.ur_oc, base + 3, isa_text(plan.isa), plan.vregs));
     }
     plan.dw_in_tmp = base;
-    plan.dw_w_tmp = base + 1;
-    plan.dw_mask_tmp = base + 2;
+    plan.dw_mask_tmp = base + 1;
+    plan.dw_w_tmp = base + 2;
     // Taps straight: from registers, or (K <= 32) with weights as memory operands.
     plan.unroll_k = plan.dw_weights_in_regs || plan.K <= 32;
+    // Tap groups with input reuse: the weights of `dw_tap_block` taps from dw_w_tmp on (the
+    // edge's weight temporary is free in the interior); needs rows shared between taps.
+    if (!plan.dw_weights_in_regs && plan.unroll_k && plan.stride == 1 &&
+        plan.dilation < plan.ur_t && plan.K > 1) {
+      const int tap_block = (plan.vregs - plan.dw_w_tmp) / plan.ur_oc;
+      if (tap_block >= 2)
+        plan.dw_tap_block = static_cast<int>(std::min<std::int64_t>(tap_block, plan.K));
+    }
   }
   plan.blocks_per_group = ceil_div(plan.col_channels, plan.block_width);
   plan.packed_floats = plan.col_groups * plan.blocks_per_group * plan.block_weight_floats;

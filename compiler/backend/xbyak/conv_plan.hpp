@@ -85,7 +85,15 @@ struct ConvPlan {
   /// call sweeps ColumnArgs::blocks full blocks per time tile, so input and output rows are
   /// read and written in address order (the hardware prefetchers follow them).
   bool dw_sweep = false;
+  /// Sweep: at most this many blocks per column call, so that the input rows one tile reads
+  /// (ur_t*stride + (K-1)*dilation rows of the swept channels) stay in half of L1.
+  std::int64_t dw_sweep_blocks = 1;
   int dw_in_tmp = -1, dw_w_tmp = -1, dw_mask_tmp = -1;  ///< depthwise temporaries
+  /// Depthwise, straight taps, weights not in registers, stride 1: the interior holds the
+  /// weights of this many consecutive taps in registers (from dw_w_tmp on) and loads each
+  /// input vector once per tap group, feeding every accumulator that needs it (input reuse
+  /// across taps). 0: one weight load per tap and the input as the FMA's memory operand.
+  int dw_tap_block = 0;
 
   // --- memory ---
   int prefetch_tiles = 0;           ///< interior: prefetch the input rows this many tiles ahead

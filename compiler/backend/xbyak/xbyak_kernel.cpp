@@ -185,13 +185,16 @@ void XbyakKernel::run_columns(const float* in_rows, float* out_rows, const float
     fn(&ca);
     return blocks == 1 ? end : start + blocks * plan_.block_width;
   };
-  // Depthwise sweep: one call computes every full block of [oc0, oc1) (then the tail block).
+  // Depthwise sweep: a call computes up to dw_sweep_blocks full blocks of [oc0, oc1) (then the
+  // tail block).
   const std::int64_t full_end = (plan_.col_channels / plan_.block_width) * plan_.block_width;
   auto sweep = [&](std::int64_t c0, std::int64_t c1) {
     std::int64_t oc = oc0;
     const std::int64_t sweep_end = std::min(oc1, full_end);
-    if (oc < sweep_end) {
-      oc = call(oc, c0, c1, (sweep_end - oc + plan_.block_width - 1) / plan_.block_width);
+    while (oc < sweep_end) {
+      const std::int64_t blocks = std::min(
+          plan_.dw_sweep_blocks, (sweep_end - oc + plan_.block_width - 1) / plan_.block_width);
+      oc = call(oc, c0, c1, blocks);
     }
     while (oc < oc1) oc = call(oc, c0, c1, 1);
   };
