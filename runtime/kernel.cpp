@@ -9,6 +9,7 @@
 
 #include "compiler/backend/disasm/disassemble.hpp"
 #include "runtime/compiled_kernel.hpp"
+#include "runtime/resource_limits.hpp"
 #include "runtime/thread_pool.hpp"
 
 namespace convjit {
@@ -86,6 +87,7 @@ void chunk_range(std::int64_t i, std::int64_t chunks, std::int64_t units, std::i
 
 AlignedFloats::AlignedFloats(std::size_t count) : size_(count) {
   if (count == 0) return;
+  if (count > static_cast<std::size_t>(kMaxBufferBytes) / sizeof(float)) throw std::bad_alloc();
   const std::size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, bytes);
   if (p == nullptr) throw std::bad_alloc();
@@ -106,7 +108,9 @@ std::string CompiledKernel::disassemble() const {
       "; kernel: {}\n; backend: {}, isa: {}, {} bytes of code\n; problem: {}\n; schedule: {}\n",
       name, backend, isa_name(schedule().isa), code->code_size(), problem.to_string(),
       to_string(schedule()));
-  text += disassemble_x86(code->code(), code->code_size(), 0, code->annotations());
+  const std::string own = code->assembly();  // the LLVM backend prints its own listing
+  text += own.empty() ? disassemble_x86(code->code(), code->code_size(), 0, code->annotations())
+                      : own;
   return text;
 }
 
@@ -146,7 +150,7 @@ PackedWeights Kernel::pack_weights(const float* kernel, const float* bias) const
                 "bias must be nullptr when use_bias=False. Received: a pointer");
   }
   auto buffer = std::make_shared<detail::PackedBuffer>();
-  buffer->owner = &k;
+  buffer->owner = impl_;
   buffer->layout = k.layout;
   buffer->weights = detail::AlignedFloats(k.code->packed_weights_floats());
   k.code->pack_weights(kernel, buffer->weights.data());
@@ -204,7 +208,8 @@ void Kernel::run(const float* input, const PackedWeights& weights, float* output
                 "weights are empty; pack them with Kernel::pack_weights");
   }
   const detail::PackedBuffer& w = *weights.buffer_;
-  if (w.owner != &k && w.layout != k.layout) {
+  const bool same_owner = !w.owner.owner_before(impl_) && !impl_.owner_before(w.owner);
+  if (!same_owner && w.layout != k.layout) {
     throw Error(ErrorCode::kShapeMismatch, "weights",
                 fmt::format("weights were packed for another kernel layout. Expected: {}. "
                             "Received: {}",
@@ -214,6 +219,7 @@ void Kernel::run(const float* input, const PackedWeights& weights, float* output
   const std::int64_t out_size =
       detail::checked_product({p.batch, p.out_channels(), p.final_out_length()}, "output");
   if (out_size == 0) return;
+  detail::check_run_limits(p);  // buffers that cannot exist: before any pointer is used
   if (input == nullptr && in_size > 0) {
     throw Error(ErrorCode::kInvalidValue, "input",
                 fmt::format("input must point to {} floats. Received: nullptr", in_size));
@@ -233,6 +239,7 @@ void Kernel::run(const float* input, const PackedWeights& weights, float* output
   base.out_length = p.out_length;
   base.pad_left = p.pad_left;
   const std::size_t scratch_floats = code.scratch_floats(p.length);
+  detail::check_scratch_limit(p, scratch_floats);
   const detail::KernelEntry entry = code.entry();
 
   const detail::WorkSplit split = detail::plan_split(code, p, threads_);

@@ -63,7 +63,10 @@ void dump_kernel(const CompiledKernel& kernel, const std::string& dir) {
   try {
     if (!write_file(stem + ".bin", kernel.code->code(), kernel.code->code_size())) return;
     const std::string text = kernel.disassemble();
-    write_file(stem + ".s", text.data(), text.size());
+    if (!write_file(stem + ".s", text.data(), text.size())) return;
+    for (const auto& [extension, contents] : kernel.code->dump_files()) {  // LLVM: the .ll
+      if (!write_file(stem + extension, contents.data(), contents.size())) return;
+    }
   } catch (const std::exception& e) {
     report_once(stem, e.what());
   }

@@ -1,14 +1,19 @@
-// convjit asm SPEC --input N,L,C [--isa avx2|avx512] [--ir] [--schedule] [--schedule-text TEXT]
+// convjit asm SPEC --input N,L,C [--isa avx2|avx512|x86-64] [--backend xbyak|llvm] [--ir]
+//                   [--schedule] [--asm]
+//                   [--schedule-text TEXT]
 //
 // Shows what the compiler makes of a spec: the chosen schedule with the reason for each
-// choice, the IR before and after scheduling, and (added by the JIT backend) the
-// annotated assembly. Each is one section function over the same AsmContext.
+// choice, the IR before and after scheduling, and the annotated assembly. Each is one section
+// function over the same AsmContext.
 #include <fmt/format.h>
 
 #include "compiler/ir/pipeline.hpp"
 #include "compiler/ir/printer.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "convjit/error.hpp"
+#include "convjit/jit.hpp"
+#include "convjit/kernel.hpp"
 #include "tools/cli_util.hpp"
 #include "tools/command.hpp"
 
@@ -19,7 +24,9 @@ namespace {
 struct AsmContext {
   detail::Problem problem;
   detail::Schedule schedule;
-  bool schedule_given = false;  ///< from --schedule-text rather than the heuristic
+  bool schedule_given = false;       ///< from --schedule-text rather than the heuristic
+  Backend backend = Backend::kAuto;  ///< --backend (llvm: LLVM's own listing)
+  std::string cpu;                   ///< LLVM CPU ("x86-64" for --isa x86-64)
 };
 
 void print_schedule_section(const AsmContext& c) {
@@ -45,26 +52,45 @@ void print_ir_section(const AsmContext& c) {
              detail::ir::to_string(detail::ir::lower_scheduled(c.problem, c.schedule)));
 }
 
-// The JIT backend adds print_assembly_section(const AsmContext&) here and a flag below.
+void print_assembly_section(const AsmContext& c, const Conv1DSpec& spec, const Shape3& shape) {
+  CompileOptions options;
+  options.isa = c.schedule.isa;
+  options.schedule = detail::to_string(c.schedule);
+  options.threads = 1;
+  options.allow_unsupported_isa = true;  // reading code needs no CPU support
+  options.backend = c.backend;
+  options.cpu = c.cpu;
+  Jit jit;
+  const Kernel kernel = jit.compile(spec, shape, options);
+  fmt::print("# assembly ({} bytes of {} code)\n{}", kernel.code_size(), isa_name(kernel.isa()),
+             kernel.disassemble());
+}
 
 void add_asm_command(CLI::App& app) {
   struct Args {
-    std::string spec, input, isa = "avx512", schedule_text;
-    bool ir = false, schedule = false;
+    std::string spec, input, isa = "auto", schedule_text, backend = "auto";
+    bool ir = false, schedule = false, assembly = false;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
       "asm",
       "Show how SPEC is compiled: the schedule and why (--schedule), the loop-nest IR\n"
-      "before and after scheduling (--ir).");
+      "before and after scheduling (--ir), the annotated machine code (--asm). With none of\n"
+      "these flags: the schedule and the assembly.");
   cmd->add_option("spec", args->spec, "keyword syntax or get_config JSON")->required();
   cmd->add_option("--input", args->input,
                   "input shape N,L,C (N,C,L for channels_first); L may be ? (dynamic)")
       ->required();
-  cmd->add_option("--isa", args->isa, "target ISA: avx2, avx512 (auto: this host)")
-      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
+  cmd->add_option("--isa", args->isa,
+                  "target ISA: avx2, avx512 (auto: this host); x86-64 (SSE2) with --backend llvm")
+      ->check(CLI::IsMember({"auto", "avx2", "avx512", "x86-64"}));
+  cmd->add_option("--backend", args->backend, "code generator: xbyak, llvm (auto: the default)")
+      ->check(CLI::IsMember({"auto", "xbyak", "llvm"}));
   cmd->add_flag("--ir", args->ir, "print the IR before and after scheduling");
   cmd->add_flag("--schedule", args->schedule, "print the schedule and the reason for each choice");
+  cmd->add_flag("--asm", args->assembly,
+                "print the generated code as annotated Intel-syntax assembly (any ISA, even one "
+                "this CPU lacks)");
   cmd->add_option("--schedule-text", args->schedule_text,
                   "use this schedule (the text --schedule prints) instead of the heuristic");
   cmd->callback([args] {
@@ -72,7 +98,16 @@ void add_asm_command(CLI::App& app) {
     AsmContext c;
     c.problem = detail::make_problem(spec, parse_input_shape(args->input));
     // Planning and the IR do not run code: a named ISA need not be the host's.
-    const Isa named = *find_isa(args->isa);
+    c.backend = *find_backend(args->backend);
+    if (args->isa == "x86-64") {  // baseline x86-64: the LLVM backend, avx2 schedules
+      if (c.backend == Backend::kXbyak) {
+        throw Error(ErrorCode::kIncompatibleArguments, "isa",
+                    "--isa x86-64 needs the LLVM backend (--backend llvm)");
+      }
+      c.backend = Backend::kLlvm;
+      c.cpu = "x86-64";
+    }
+    const Isa named = c.cpu.empty() ? *find_isa(args->isa) : Isa::kAvx2;
     const Isa isa = named == Isa::kAuto ? resolve_isa(named) : named;
     if (args->schedule_text.empty()) {
       c.schedule = detail::default_schedule(c.problem, isa);
@@ -82,9 +117,10 @@ void add_asm_command(CLI::App& app) {
     }
     detail::check_legal(c.schedule, c.problem);
     fmt::print("# {}\n", c.problem.to_string());
-    const bool all = !args->ir && !args->schedule;
+    const bool all = !args->ir && !args->schedule && !args->assembly;
     if (args->schedule || all) print_schedule_section(c);
     if (args->ir) print_ir_section(c);
+    if (args->assembly || all) print_assembly_section(c, spec, parse_input_shape(args->input));
     set_exit_status(kExitOk);
   });
 }

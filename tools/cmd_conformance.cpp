@@ -1,6 +1,7 @@
 // convjit conformance [--engine NAME] [--results OUT.jsonl] FILE...
 #include <fmt/format.h>
 
+#include "convjit/error.hpp"
 #include "convjit/isa.hpp"
 #include "tools/command.hpp"
 #include "tools/conformance_runner.hpp"
@@ -27,8 +28,9 @@ void add_conformance_command(CLI::App& app) {
                   fmt::format("engine: {} (default: the fastest correct one)",
                               fmt::join(detail::engine_names(), ", ")))
       ->check(CLI::IsMember(detail::engine_names()));
-  cmd->add_option("--isa", args->options.engine_options.isa, "jit ISA: auto, avx2, avx512")
-      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
+  cmd->add_option("--isa", args->options.engine_options.isa,
+                  "jit ISA: auto, avx2, avx512 (llvm engine also: x86-64, SSE2)")
+      ->check(CLI::IsMember({"auto", "avx2", "avx512", "x86-64"}));
   cmd->add_option("--schedule", args->options.engine_options.schedule,
                   "schedule text (see `convjit asm --schedule`); default: the heuristic");
   cmd->add_option("--threads", args->options.engine_options.threads, "threads (jit)")
@@ -37,7 +39,12 @@ void add_conformance_command(CLI::App& app) {
                   "write one candidate line per id (the format of FORMAT.md / check.py)");
   cmd->add_flag("-v,--verbose", args->options.verbose, "print a line per passing case too");
   cmd->callback([args] {
-    if (args->options.engine == "jit") {
+    if (args->options.engine_options.isa == "x86-64" && args->options.engine != "llvm") {
+      throw Error(ErrorCode::kIncompatibleArguments, "isa",
+                  "--isa x86-64 is a target of the llvm engine only (--engine llvm)");
+    }
+    if ((args->options.engine == "jit" || args->options.engine == "llvm") &&
+        args->options.engine_options.isa != "x86-64") {
       resolve_isa(*find_isa(args->options.engine_options.isa));  // an ISA the CPU lacks: one error
     }
     const ConformanceSummary s = run_conformance(args->files, args->options);

@@ -26,8 +26,8 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--engine", args->engine,
                   fmt::format("engine: {}", fmt::join(detail::engine_names(), ", ")))
       ->check(CLI::IsMember(detail::engine_names()));
-  cmd->add_option("--isa", args->options.isa, "jit ISA: auto, avx2, avx512")
-      ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
+  cmd->add_option("--isa", args->options.isa, "jit ISA: auto, avx2, avx512 (llvm: also x86-64)")
+      ->check(CLI::IsMember({"auto", "avx2", "avx512", "x86-64"}));
   cmd->add_option("--schedule", args->options.schedule, "schedule text; default: the heuristic");
   cmd->add_option("--threads", args->options.threads, "threads")->check(CLI::Range(1, 256));
   cmd->add_option("--seed", args->seed, "seed of the random input and weights");

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "compiler/problem.hpp"
@@ -73,6 +74,15 @@ class GeneratedKernel {
   virtual std::int64_t oc_split_granularity() const = 0;
   /// False when t may not be split between calls (axis activations over time).
   virtual bool can_split_time() const = 0;
+
+  /// The backend's own assembly listing, when it has one (the LLVM backend: LLVM's asm
+  /// printer, Intel syntax, blocks named after the IR's loops). Empty: the runtime
+  /// disassembles code() with annotations().
+  virtual std::string assembly() const { return {}; }
+  /// Extra CONVJIT_DUMP files as {extension, contents} (the LLVM backend: {".ll", IR}).
+  virtual std::vector<std::pair<std::string, std::string>> dump_files() const { return {}; }
+  /// Whether this CPU can run the code (the LLVM backend's target may be any x86-64 CPU).
+  virtual bool runs_on_host() const { return host_supports(schedule().isa); }
 
  protected:
   GeneratedKernel(Problem p, Schedule s) : problem_(std::move(p)), schedule_(std::move(s)) {}

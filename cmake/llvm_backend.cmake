@@ -1,0 +1,38 @@
+# The LLVM backend (compiler/backend/llvm): a second code generator (ORC LLJIT), the path to
+# x86-64 CPUs without AVX2, and ahead-of-time kernels (`convjit aot`). LLVM headers are
+# included only here, as system headers; the objects are part of libconvjit.a.
+file(GLOB CONVJIT_LLVM_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/compiler/backend/llvm/*.cpp)
+add_library(convjit_llvm OBJECT ${CONVJIT_LLVM_SOURCES})
+target_include_directories(convjit_llvm PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/include)
+target_include_directories(convjit_llvm SYSTEM PRIVATE ${LLVM_INCLUDE_DIRS})
+# Debian's LLVM 16 is built with RTTI (llvm-config-16 --has-rtti: YES); convjit keeps
+# exceptions on (LLVM's headers do not need -fno-exceptions).
+target_compile_definitions(convjit_llvm PRIVATE ${LLVM_DEFINITIONS})
+target_compile_options(convjit_llvm PRIVATE ${CONVJIT_WARNINGS})
+target_link_libraries(convjit_llvm PRIVATE LLVM fmt::fmt)
+# An object library whose objects go into libconvjit.a: the backend uses convjit's IR and
+# schedule, and convjit's Jit uses the backend (two static libraries would form a cycle).
+target_sources(convjit PRIVATE $<TARGET_OBJECTS:convjit_llvm>)
+target_link_libraries(convjit PRIVATE LLVM)
+target_compile_definitions(convjit PRIVATE CONVJIT_HAVE_LLVM_BACKEND=1)
+
+# convjit_add_aot_kernel(TARGET ... SPEC ... INPUT ... [ISA ...]) for host projects.
+include(${CMAKE_CURRENT_LIST_DIR}/ConvjitAot.cmake)
+
+if(CONVJIT_BUILD_TESTS)
+  enable_testing()
+  # `convjit conformance --engine llvm` on every public golden file, per target.
+  # avx512 cannot run on this kind of machine without AVX-512: generate-only, see
+  # convjit_llvm_tests (LlvmAvx512.*), which compiles every kernel and skips the runs.
+  foreach(isa avx2 x86-64)
+    add_test(NAME conformance_llvm_${isa}
+      COMMAND convjit_cli conformance --engine llvm --isa ${isa}
+              ${CONVJIT_SHARED_DIR}/conformance/cases.jsonl
+              ${CONVJIT_SHARED_DIR}/conformance/variants.jsonl
+              ${CONVJIT_SHARED_DIR}/conformance/extra_activations.jsonl
+              ${CONVJIT_SHARED_DIR}/conformance/shapes.jsonl
+              ${CONVJIT_SHARED_DIR}/conformance/invalid.jsonl)
+    set_tests_properties(conformance_llvm_${isa} PROPERTIES TIMEOUT 600)
+  endforeach()
+  add_subdirectory(${CMAKE_CURRENT_SOURCE_DIR}/tests/aot ${CMAKE_CURRENT_BINARY_DIR}/tests/aot)
+endif()
