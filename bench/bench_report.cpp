@@ -96,6 +96,15 @@ std::string report_to_json(const BenchReport& report, int indent) {
       }
       o["onednn_formulations"] = tried;
     }
+    if (r.tuned) {
+      o["tuned_schedule"] = r.tuned_schedule;
+      o["tuned_found"] = r.tuned_found;
+      o["tuned_heuristic_time_us"] = number_or_null(r.tuned_heuristic_time_us);
+      o["tuned_time_us"] = number_or_null(r.tuned_time_us);
+      o["tuned_gflops"] = number_or_null(r.tuned_gflops);
+      o["tuned_pct_peak"] = number_or_null(r.tuned_pct_peak);
+      o["tuned_speedup"] = number_or_null(r.tuned_speedup);
+    }
     o["onednn"] = report.onednn;
     o["notes"] = report.notes;
     o["date"] = report.date;
@@ -142,6 +151,25 @@ std::string format_table(const BenchReport& report) {
         r.onednn ? fixed_or_dash(r.onednn_pct_peak, 1) : "-",
         r.onednn ? fixed_or_dash(r.ratio_vs_onednn, 2) : "-", fixed_or_dash(r.compile_us, 0),
         r.check_ok ? "" : "!!! ", r.check, r.onednn ? " / " + r.onednn_formulation : std::string());
+  }
+  bool any_tuned = false;
+  for (const BenchRow& r : report.rows) any_tuned = any_tuned || r.tuned;
+  if (any_tuned) {
+    t += fmt::format("\nheuristic vs tuned ({}), timed head to head:\n", report.tuning_db);
+    t += fmt::format("{:<14} {:>11} {:>8} {:>6} {:>11} {:>8} {:>6} {:>6}  {}\n", "shape",
+                     "heur_us", "GFLOP/s", "%peak", "tuned_us", "GFLOP/s", "%peak", "gain",
+                     "tuned schedule");
+    for (const BenchRow& r : report.rows) {
+      if (!r.tuned) continue;
+      const double heur_gflops = r.shape.flops / (r.tuned_heuristic_time_us * 1e3);
+      t += fmt::format("{:<14} {:>11} {:>8} {:>6} {:>11} {:>8} {:>6} {:>6}  {}\n",
+                       r.shrunk ? r.name + "*" : r.name, fixed_or_dash(r.tuned_heuristic_time_us, 1),
+                       fixed_or_dash(heur_gflops, 1),
+                       fixed_or_dash(100.0 * heur_gflops / r.peak_gflops, 1),
+                       fixed_or_dash(r.tuned_time_us, 1), fixed_or_dash(r.tuned_gflops, 1),
+                       fixed_or_dash(r.tuned_pct_peak, 1), fixed_or_dash(r.tuned_speedup, 2),
+                       r.tuned_found ? r.tuned_schedule : "(no record: the heuristic)");
+    }
   }
   if (!report.all_checks_ok()) {
     t += "!!! CHECK FAILED: a row failed or its outputs disagree (see the check column)\n";

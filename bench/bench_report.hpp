@@ -43,6 +43,15 @@ struct BenchRow {
   std::vector<FormulationResult> formulations;
   bool check_ok = true;
   std::string check;  ///< "ok (...)", "MISMATCH: ...", "unchecked: ..."
+  // --tuned: the heuristic and the tuning database's schedule, timed interleaved.
+  bool tuned = false;
+  std::string tuned_schedule;            ///< the tuned kernel's schedule text
+  bool tuned_found = false;              ///< the database had a record (else: the heuristic)
+  double tuned_heuristic_time_us = 0.0;  ///< the heuristic, in the head-to-head
+  double tuned_time_us = 0.0;
+  double tuned_gflops = 0.0;
+  double tuned_pct_peak = 0.0;
+  double tuned_speedup = 0.0;  ///< tuned_heuristic_time_us / tuned_time_us
 };
 
 /// A whole run: the machine, the peaks, the rows.
@@ -55,6 +64,7 @@ struct BenchReport {
   PeakInfo peaks;
   std::vector<std::string> notes;  ///< said once, above the table (shrunk shapes, ...)
   std::vector<BenchRow> rows;
+  std::string tuning_db;  ///< --tuned: the database the tuned columns come from
 
   /// True when every row's check passed.
   bool all_checks_ok() const;

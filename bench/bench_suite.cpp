@@ -133,6 +133,7 @@ BenchReport run_bench(const BenchOptions& options, std::ostream* progress) {
       select_shapes(read_suite(options.suite_path), options.shape);
   ConvjitOptions copts = options.convjit;
   copts.threads = options.threads;
+  if (!options.tuning_db.empty()) copts.use_tuning_db = false;  // --tuned: main columns = heuristic
   if (const auto isa = find_isa(copts.isa)) {
     resolve_isa(*isa);  // an ISA this CPU lacks fails here, before the peak probe
   }
@@ -144,6 +145,7 @@ BenchReport run_bench(const BenchOptions& options, std::ostream* progress) {
   report.cpu = cpu_model_name();
   report.threads = options.threads;
   report.quick = options.quick;
+  report.tuning_db = options.tuning_db;
   report.onednn = onednn_available()
                       ? onednn_description() +
                             fmt::format(", {} thread(s) via omp_set_num_threads", options.threads)
@@ -303,6 +305,34 @@ BenchReport run_bench(const BenchOptions& options, std::ostream* progress) {
         check = with_onednn                   ? "unchecked: every oneDNN formulation failed"
                 : copts.engine == "reference" ? "unchecked: no oneDNN; the engine is the reference"
                                               : "unchecked: no oneDNN; too big for the reference";
+      }
+      if (!options.tuning_db.empty() && copts.engine == "jit") {
+        // --tuned: the database's schedule against the heuristic, interleaved, same data.
+        ConvjitOptions topts = copts;
+        topts.tuning_db = options.tuning_db;
+        topts.use_tuning_db = true;
+        ConvjitRunner tuned(s, options.activation, topts, input.data(), kernel.data(),
+                            bias.data());
+        row.tuned = true;
+        row.tuned_schedule = tuned.schedule_text();
+        row.tuned_found = row.tuned_schedule != cj.schedule_text();
+        const double t_tuned = time_once([&] { tuned.run(); });  // warm-up
+        const std::function<void()> run_tuned = [&] { tuned.run(); };
+        const int reps = repetitions_for(policy.budget, std::max(t_cj, t_tuned), policy.min_reps,
+                                         policy.max_reps);
+        const Interleaved pair =
+            time_interleaved(run_cj, reps, &run_tuned, reps, policy.rounds,
+                             options.threads > 1 ? kSwitchPauseSeconds : 0.0);
+        row.tuned_heuristic_time_us = median(pair.a_us);
+        row.tuned_time_us = median(pair.b_us);
+        row.tuned_gflops = gflops_of(s.flops, row.tuned_time_us);
+        row.tuned_pct_peak = 100.0 * row.tuned_gflops / peak;
+        row.tuned_speedup = row.tuned_heuristic_time_us / row.tuned_time_us;
+        const CheckResult c = compare_outputs(tuned.output(), cj.output(), get_scale());
+        if (!c.ok()) {
+          row.check_ok = false;
+          check += "; !!! tuned vs heuristic " + c.describe(tuned.output(), cj.output());
+        }
       }
       if (with_onednn && !best) row.check_ok = false;
       for (const auto& fr : row.formulations) {

@@ -24,7 +24,9 @@ using convjit::Kernel;
 /// A full compile per iteration: the cache is emptied first, so every compile is a miss.
 void compile_miss(benchmark::State& state, const convjit::bench::SuiteShape& shape,
                   bool dynamic_length) {
-  Jit jit(JitOptions{4});
+  JitOptions options;
+  options.capacity = 4;
+  Jit jit(options);
   const convjit::Conv1DSpec spec = shape.spec();
   convjit::Shape3 input = shape.input_shape();
   if (dynamic_length) input[1] = convjit::kDynamic;
@@ -43,7 +45,11 @@ void compile_miss(benchmark::State& state, const convjit::bench::SuiteShape& sha
 
 /// Jit::compile of a cached key: the lookup a layer pays on every call.
 void cache_hit(benchmark::State& state) {
-  static Jit jit(JitOptions{256});
+  static Jit jit = [] {
+    JitOptions options;
+    options.capacity = 256;
+    return Jit(options);
+  }();
   const convjit::Conv1DSpec spec = convjit::parse_spec("filters=64,kernel_size=3,padding=same");
   const convjit::Shape3 input{1, convjit::kDynamic, 64};
   jit.compile(spec, input);  // warm

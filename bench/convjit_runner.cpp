@@ -38,9 +38,9 @@ ConvjitRunner::ConvjitRunner(const SuiteShape& shape, Activation activation, Con
     throw Error(ErrorCode::kUnknownName, "isa",
                 fmt::format("Unknown isa: {}. Expected one of: auto, avx2, avx512", options_.isa));
   }
-  if (options_.backend != "xbyak") {
+  if (options_.backend != "xbyak" && options_.backend != "llvm") {
     throw Error(ErrorCode::kUnknownName, "backend",
-                fmt::format("Unknown backend: {}. This build has: xbyak", options_.backend));
+                fmt::format("Unknown backend: {}. This build has: xbyak, llvm", options_.backend));
   }
   if (options_.threads < 1) {
     throw Error(ErrorCode::kInvalidValue, "threads",
@@ -69,7 +69,10 @@ ConvjitRunner::ConvjitRunner(const SuiteShape& shape, Activation activation, Con
 CompileOptions ConvjitRunner::compile_options() const {
   CompileOptions o;
   o.isa = *find_isa(options_.isa);
+  o.backend = *find_backend(options_.backend);
   o.threads = options_.threads;
+  o.tuning_db = options_.tuning_db;
+  o.use_tuning_db = options_.use_tuning_db;
   return o;
 }
 
@@ -95,6 +98,10 @@ double ConvjitRunner::fresh_compile_us(int repeats) const {
     samples.push_back((now_seconds() - t0) * 1e6);
   }
   return median(samples);
+}
+
+std::string ConvjitRunner::schedule_text() const {
+  return options_.engine == "jit" ? compiled_.schedule_text() : std::string();
 }
 
 std::string ConvjitRunner::describe() const {

@@ -17,8 +17,12 @@ struct ConvjitOptions {
   /// detail::run_engine, which has no separate compile step.
   std::string engine = "jit";
   std::string isa = "auto";       ///< "auto", "avx2", "avx512"
-  std::string backend = "xbyak";  ///< the code generator; "xbyak" is the one there is
+  std::string backend = "xbyak";  ///< the code generator: "xbyak" or "llvm"
   int threads = 1;
+  /// A tuning database (`convjit tune`) for Jit::compile (CompileOptions::tuning_db).
+  std::string tuning_db;
+  /// false: the heuristic schedule, whatever tuning_db and CONVJIT_TUNING_DB say.
+  bool use_tuning_db = true;
 };
 
 /// The engines the bench can time ("jit" first when the library has it).
@@ -45,6 +49,8 @@ class ConvjitRunner {
   double fresh_compile_us(int repeats) const;
   /// "jit avx2 xbyak conv1d_avx2_direct_..." or "reference".
   std::string describe() const;
+  /// The compiled kernel's schedule text (engine jit), else "".
+  std::string schedule_text() const;
 
  private:
   CompileOptions compile_options() const;

@@ -1,8 +1,9 @@
 // convjit bench [--suite CSV] [--shape NAME] [--threads N] [--json OUT] [--quick]
-//               [--isa avx2|avx512] [--backend xbyak] [--engine NAME] [--activation NAME]
+//               [--isa avx2|avx512] [--backend xbyak|llvm] [--engine NAME] [--activation NAME]
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "tools/command.hpp"
@@ -23,6 +24,8 @@ void add_bench_command(CLI::App& app) {
     std::string json;
     std::string activation = "linear";
     bool no_onednn = false;
+    bool tuned = false;
+    std::string db;
   };
   auto args = std::make_shared<Args>();
   args->options.suite_path = std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv";
@@ -46,7 +49,7 @@ void add_bench_command(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "avx2", "avx512"}));
   cmd->add_option("--backend", args->options.convjit.backend, "convjit's code generator")
       ->capture_default_str()
-      ->check(CLI::IsMember({"xbyak"}));
+      ->check(CLI::IsMember({"xbyak", "llvm"}));
   cmd->add_option("--engine", args->options.convjit.engine,
                   "convjit engine: jit (the Kernel API) or a slower reference engine")
       ->capture_default_str()
@@ -60,6 +63,12 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.001, 100.0));
   cmd->add_option("--seed", args->options.seed, "seed of the random input and weights");
+  cmd->add_flag("--tuned", args->tuned,
+                "also time the tuning database's schedules (convjit tune) head to head with the\n"
+                "heuristic's, per shape");
+  cmd->add_option("--db", args->db,
+                  "tuning database of --tuned (default: $CONVJIT_TUNING_DB, else "
+                  "./convjit_tuning.jsonl)");
   cmd->callback([args] {
     bench::BenchOptions& o = args->options;
     const auto activation = find_activation(args->activation);
@@ -70,6 +79,13 @@ void add_bench_command(CLI::App& app) {
     }
     o.activation = *activation;
     o.use_onednn = !args->no_onednn;
+    if (args->tuned) {
+      o.tuning_db = args->db;
+      if (o.tuning_db.empty()) {
+        const char* env = std::getenv("CONVJIT_TUNING_DB");
+        o.tuning_db = env != nullptr && *env != '\0' ? env : "convjit_tuning.jsonl";
+      }
+    }
     // Check --shape before the (slow) peak probe: an unknown name lists the valid ones.
     try {
       bench::select_shapes(bench::read_suite(o.suite_path), o.shape);
