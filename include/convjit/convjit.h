@@ -1,0 +1,235 @@
+/* convjit.h — the C API of convjit: compile Keras Conv1D layers to machine code and run them.
+ *
+ * Usable from C99 and C++, and through any FFI (Rust, Python ctypes): opaque handles, plain
+ * structs of fixed-size fields, and a status code from every call that can fail. No C++
+ * exception ever crosses this interface.
+ *
+ *   convjit_kernel* kernel = NULL;
+ *   const int64_t shape[3] = {1, CONVJIT_DYNAMIC, 16};           // (N, L, C), any length
+ *   if (convjit_compile(convjit_default_jit(), "filters=32,kernel_size=3,padding=causal",
+ *                       shape, NULL, &kernel) != CONVJIT_OK) {
+ *     fprintf(stderr, "convjit: %s\n", convjit_last_error());
+ *   }
+ *   convjit_weights* weights = NULL;
+ *   convjit_kernel_pack_weights(kernel, w, b, &weights);         // Keras layout, packed once
+ *   convjit_kernel_run(kernel, x, weights, y, 1, 1000);          // any thread, any length
+ *   convjit_weights_destroy(weights);
+ *   convjit_kernel_destroy(kernel);
+ *
+ * Errors. Every function returning convjit_status returns CONVJIT_OK (0) on success and an
+ * error status otherwise. The error's message (naming the Keras argument and the value, in
+ * Keras's words where Keras has them) and the argument are kept per thread:
+ * convjit_last_error() and convjit_last_error_argument() describe the most recent
+ * status-returning call made on the calling thread, "" after a success. On failure, pointer
+ * out-parameters are set to NULL and numeric ones to 0 (when the out pointer itself is valid).
+ *
+ * Handles. Every handle made by a *_create, convjit_compile or convjit_kernel_pack_weights
+ * call is released by the matching *_destroy, which accepts NULL. Handles are independent:
+ * a kernel stays valid after its Jit is destroyed, weights after their kernel is destroyed.
+ * Passing a NULL handle where one is required returns CONVJIT_INVALID_VALUE naming it.
+ *
+ * Threads. A kernel and packed weights are immutable: any number of threads may query them
+ * and run them at once. A Jit is thread-safe (compile, stats and clear may race). A handle
+ * must not be destroyed while another thread uses it. Strings a kernel hands out (name,
+ * schedule, disassembly) are owned by the kernel handle and valid until it is destroyed.
+ */
+#ifndef CONVJIT_H
+#define CONVJIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "convjit/version.hpp"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CONVJIT_API __attribute__((visibility("default")))
+#else
+#define CONVJIT_API
+#endif
+
+#ifdef __cplusplus
+#define CONVJIT_NOEXCEPT noexcept
+extern "C" {
+#else
+#define CONVJIT_NOEXCEPT
+#endif
+
+/** Marks an unknown (dynamic) batch or length in a shape: the kernel serves every value. */
+#define CONVJIT_DYNAMIC ((int64_t)-1)
+
+/** What a call did. Values 1..11 mirror convjit::ErrorCode (its value + 1); stable. */
+typedef enum convjit_status {
+  CONVJIT_OK = 0,
+  CONVJIT_INVALID_VALUE = 1,          /**< a value out of range; a NULL handle or pointer */
+  CONVJIT_INVALID_TYPE = 2,           /**< a value of the wrong type: kernel_size=2.5 */
+  CONVJIT_UNKNOWN_NAME = 3,           /**< an unknown string: padding="full" */
+  CONVJIT_INCOMPATIBLE_ARGUMENTS = 4, /**< strides>1 with dilation_rate>1, ... */
+  CONVJIT_INVALID_SHAPE = 5,          /**< an input shape the layer cannot take */
+  CONVJIT_SHAPE_MISMATCH = 6,         /**< buffers or weights that disagree with the kernel */
+  CONVJIT_PARSE_ERROR = 7,            /**< malformed keyword text or JSON */
+  CONVJIT_ILLEGAL_SCHEDULE = 8,       /**< a schedule the problem or the ISA cannot take */
+  CONVJIT_UNSUPPORTED = 9,            /**< e.g. an ISA this CPU lacks */
+  CONVJIT_RESOURCE_LIMIT = 10,        /**< sizes that would overflow */
+  CONVJIT_IO_ERROR = 11,              /**< a file that cannot be read or written */
+  CONVJIT_OUT_OF_MEMORY = 100,        /**< an allocation failed */
+  CONVJIT_INTERNAL_ERROR = 101        /**< a bug in convjit: please report the message */
+} convjit_status;
+
+/** Vector instruction sets (convjit::Isa). */
+typedef enum convjit_isa {
+  CONVJIT_ISA_AUTO = 0,  /**< the best the CPU has, or CONVJIT_ISA=avx2|avx512 when set */
+  CONVJIT_ISA_AVX2 = 1,  /**< AVX2 + FMA, 8 float lanes */
+  CONVJIT_ISA_AVX512 = 2 /**< AVX-512F/VL/BW/DQ, 16 float lanes */
+} convjit_isa;
+
+/** A kernel compiler with its cache (convjit::Jit). */
+typedef struct convjit_jit convjit_jit;
+/** A compiled Conv1D (convjit::Kernel). */
+typedef struct convjit_kernel convjit_kernel;
+/** Weights packed for a kernel's layout (convjit::PackedWeights). */
+typedef struct convjit_weights convjit_weights;
+
+/** Code generators (convjit::Backend). */
+typedef enum convjit_backend {
+  CONVJIT_BACKEND_AUTO = 0,  /**< CONVJIT_BACKEND when set, else Xbyak (LLVM without AVX2+FMA) */
+  CONVJIT_BACKEND_XBYAK = 1, /**< convjit's AVX2 / AVX-512 generator, tens of microseconds */
+  CONVJIT_BACKEND_LLVM = 2   /**< LLVM ORC: any x86-64 CPU (see cpu), milliseconds */
+} convjit_backend;
+
+/** How to compile (convjit::CompileOptions). All-zero (or a NULL pointer) means the
+ *  defaults. Fixed-size fields only: int32, int32, pointer, int32, int32, pointer, pointer,
+ *  int32, int32 (48 bytes on 64-bit targets). */
+typedef struct convjit_compile_options {
+  int32_t isa;                   /**< a convjit_isa */
+  int32_t threads;               /**< threads a run splits over; 0: every hardware thread */
+  const char* schedule;          /**< schedule text ("tile_t=4 tile_oc_vecs=2"); NULL: default */
+  int32_t allow_unsupported_isa; /**< nonzero: generate code for an ISA the CPU lacks, to read it */
+  int32_t backend;               /**< a convjit_backend */
+  const char* cpu;               /**< LLVM backend: the CPU ("x86-64", "znver4"); NULL: from isa */
+  const char* tuning_db;         /**< a `convjit tune` database; NULL: CONVJIT_TUNING_DB */
+  int32_t no_tuning_db;          /**< nonzero: never consult a tuning database */
+  int32_t reserved;              /**< must be 0 */
+} convjit_compile_options;
+
+/** Counters of a Jit's kernel cache (convjit::CacheStats). */
+typedef struct convjit_cache_stats {
+  uint64_t hits;             /**< compiles served from the cache */
+  uint64_t misses;           /**< compiles that generated code */
+  uint64_t evictions;        /**< kernels the cache dropped for capacity */
+  uint64_t entries;          /**< kernels in the cache now */
+  uint64_t compile_ns_total; /**< wall time spent generating code, nanoseconds */
+} convjit_cache_stats;
+
+/* ---- Errors and version ---------------------------------------------------------------- */
+
+/** The message of this thread's most recent status-returning call; "" after a success.
+ *  Valid until this thread's next convjit call. Never NULL. */
+CONVJIT_API const char* convjit_last_error(void) CONVJIT_NOEXCEPT;
+/** The argument that call's error is about ("filters", "kernel", "output"); "" if none. */
+CONVJIT_API const char* convjit_last_error_argument(void) CONVJIT_NOEXCEPT;
+/** A short stable name of a status: "ok", "invalid_value", "out_of_memory", ... */
+CONVJIT_API const char* convjit_status_name(convjit_status status) CONVJIT_NOEXCEPT;
+/** The version of the loaded library, "MAJOR.MINOR.PATCH" (CONVJIT_VERSION_STRING of its
+ *  headers). */
+CONVJIT_API const char* convjit_version(void) CONVJIT_NOEXCEPT;
+/** 1 when this CPU (and OS) can run code of `isa` (CONVJIT_ISA_AUTO: always 1), else 0. */
+CONVJIT_API int convjit_host_supports_isa(convjit_isa isa) CONVJIT_NOEXCEPT;
+
+/* ---- Jit ------------------------------------------------------------------------------- */
+
+/** The process-wide Jit (capacity 256) that convjit::compile and Conv1D layers use. Never
+ *  NULL; convjit_jit_destroy ignores it. */
+CONVJIT_API convjit_jit* convjit_default_jit(void) CONVJIT_NOEXCEPT;
+/** A new Jit whose cache keeps at most `capacity` (>= 1) kernels. */
+CONVJIT_API convjit_status convjit_jit_create(size_t capacity, convjit_jit** out) CONVJIT_NOEXCEPT;
+/** Destroys a Jit made by convjit_jit_create. Kernels it compiled stay valid. */
+CONVJIT_API void convjit_jit_destroy(convjit_jit* jit) CONVJIT_NOEXCEPT;
+/** The cache counters. */
+CONVJIT_API convjit_status convjit_jit_stats(const convjit_jit* jit,
+                                             convjit_cache_stats* out) CONVJIT_NOEXCEPT;
+/** Drops every cached kernel (kernel handles stay valid); counters are kept. */
+CONVJIT_API convjit_status convjit_jit_clear(convjit_jit* jit) CONVJIT_NOEXCEPT;
+
+/* ---- Compiling ------------------------------------------------------------------------- */
+
+/** Compiles a Conv1D for an input shape, or takes it from `jit`'s cache.
+ *  spec: Keras keyword text ("filters=64,kernel_size=3,padding=causal,activation=relu") or
+ *        the JSON of Keras layer.get_config() (text starting with '{').
+ *  input_shape: 3 values in the spec's data_format order, (N, L, C) for channels_last and
+ *        (N, C, L) for channels_first; N and L may be CONVJIT_DYNAMIC.
+ *  options: NULL for the defaults. */
+CONVJIT_API convjit_status convjit_compile(convjit_jit* jit, const char* spec,
+                                           const int64_t input_shape[3],
+                                           const convjit_compile_options* options,
+                                           convjit_kernel** out) CONVJIT_NOEXCEPT;
+/** Releases a kernel handle. NULL is ignored. */
+CONVJIT_API void convjit_kernel_destroy(convjit_kernel* kernel) CONVJIT_NOEXCEPT;
+
+/* ---- Kernel queries -------------------------------------------------------------------- */
+
+/** The input shape compiled for, CONVJIT_DYNAMIC where dynamic. */
+CONVJIT_API convjit_status convjit_kernel_input_shape(const convjit_kernel* kernel,
+                                                      int64_t shape[3]) CONVJIT_NOEXCEPT;
+/** The output shape of a run (data_format order; glu halves the channels). */
+CONVJIT_API convjit_status convjit_kernel_output_shape(const convjit_kernel* kernel, int64_t batch,
+                                                       int64_t length,
+                                                       int64_t shape[3]) CONVJIT_NOEXCEPT;
+/** Floats of a run's input and output buffers. */
+CONVJIT_API convjit_status convjit_kernel_input_size(const convjit_kernel* kernel, int64_t batch,
+                                                     int64_t length,
+                                                     int64_t* floats) CONVJIT_NOEXCEPT;
+CONVJIT_API convjit_status convjit_kernel_output_size(const convjit_kernel* kernel, int64_t batch,
+                                                      int64_t length,
+                                                      int64_t* floats) CONVJIT_NOEXCEPT;
+/** Floats of the Keras-layout weights convjit_kernel_pack_weights reads: the kernel
+ *  (kernel_size * in_channels / groups * filters) and the bias (filters, 0 without bias). */
+CONVJIT_API convjit_status convjit_kernel_weight_sizes(const convjit_kernel* kernel,
+                                                       int64_t* kernel_floats,
+                                                       int64_t* bias_floats) CONVJIT_NOEXCEPT;
+/** What the kernel is ("conv1d_avx2_direct_c16_f32_k3_s1_d1_g1_causal_linear"). */
+CONVJIT_API convjit_status convjit_kernel_name(const convjit_kernel* kernel,
+                                               const char** name) CONVJIT_NOEXCEPT;
+/** The schedule as text (CompileOptions schedule syntax). */
+CONVJIT_API convjit_status convjit_kernel_schedule(const convjit_kernel* kernel,
+                                                   const char** text) CONVJIT_NOEXCEPT;
+/** The code generator that made the kernel ("xbyak", ...). */
+CONVJIT_API convjit_status convjit_kernel_backend(const convjit_kernel* kernel,
+                                                  const char** name) CONVJIT_NOEXCEPT;
+/** The ISA of the code (never CONVJIT_ISA_AUTO). */
+CONVJIT_API convjit_status convjit_kernel_isa(const convjit_kernel* kernel,
+                                              convjit_isa* isa) CONVJIT_NOEXCEPT;
+/** Bytes of machine code. */
+CONVJIT_API convjit_status convjit_kernel_code_size(const convjit_kernel* kernel,
+                                                    size_t* bytes) CONVJIT_NOEXCEPT;
+/** The generated code as annotated Intel-syntax assembly (made on the first call). */
+CONVJIT_API convjit_status convjit_kernel_disassemble(const convjit_kernel* kernel,
+                                                      const char** text) CONVJIT_NOEXCEPT;
+
+/* ---- Weights and running --------------------------------------------------------------- */
+
+/** Packs Keras-layout weights once: `kernel` holds (kernel_size, in_channels / groups,
+ *  filters) floats row-major, `bias` holds `filters` floats, and must be NULL exactly when
+ *  the spec has use_bias=false. The weights fit every kernel of the same layout. */
+CONVJIT_API convjit_status convjit_kernel_pack_weights(const convjit_kernel* kernel,
+                                                       const float* kernel_weights,
+                                                       const float* bias,
+                                                       convjit_weights** out) CONVJIT_NOEXCEPT;
+/** Floats of packed kernel data. */
+CONVJIT_API convjit_status convjit_weights_size(const convjit_weights* weights,
+                                                size_t* floats) CONVJIT_NOEXCEPT;
+/** Releases packed weights. NULL is ignored. */
+CONVJIT_API void convjit_weights_destroy(convjit_weights* weights) CONVJIT_NOEXCEPT;
+
+/** Computes the layer (convolution, bias, activation) for `batch` samples of input length
+ *  `length`: `input` holds input_size floats in the data_format layout, `output` receives
+ *  output_size floats; they must not overlap. A static batch or length must match the
+ *  compiled one (CONVJIT_SHAPE_MISMATCH), as must the weights' layout. */
+CONVJIT_API convjit_status convjit_kernel_run(const convjit_kernel* kernel, const float* input,
+                                              const convjit_weights* weights, float* output,
+                                              int64_t batch, int64_t length) CONVJIT_NOEXCEPT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* CONVJIT_H */
