@@ -5,10 +5,13 @@
 
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <utility>
 #include <vector>
 
+#include "compiler/backend/llvm/llvm_jit_backend.hpp"
 #include "compiler/backend/xbyak/generate.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
@@ -16,7 +19,10 @@
 #include "runtime/isa_environment.hpp"
 #include "runtime/kernel_cache.hpp"
 #include "runtime/kernel_dump.hpp"
+#include "runtime/perf_map.hpp"
+#include "runtime/resource_limits.hpp"
 #include "runtime/thread_pool.hpp"
+#include "runtime/tuning_db.hpp"
 
 namespace convjit {
 namespace detail {
@@ -125,6 +131,7 @@ std::shared_ptr<const CompiledKernel> build(const Backend& backend, const Conv1D
                                             const Shape3& input_shape, Isa isa,
                                             const std::string& schedule_text) {
   const Problem p = make_problem(spec, input_shape);
+  check_compile_limits(p);  // hostile sizes: refused before scheduling or generating code
   const Schedule s =
       schedule_text.empty() ? default_schedule(p, isa) : merged_schedule(p, isa, schedule_text);
   if (s.isa != isa) {
@@ -144,10 +151,11 @@ std::shared_ptr<const CompiledKernel> build(const Backend& backend, const Conv1D
   k->backend = backend.name;
   k->name = k->code->name();
   k->layout = weight_layout_id(backend.name, p, k->code->schedule());
-  k->runnable = host_supports(isa);
+  k->runnable = k->code->runs_on_host();
   k->dump_name = dump_name(*k, schedule_text);
   const std::string dir = dump_directory();
   if (!dir.empty()) dump_kernel(*k, dir);
+  perf_map_record(*k);
   return k;
 }
 
@@ -158,7 +166,39 @@ struct Jit::Impl {
   Impl(std::size_t capacity, std::shared_ptr<const detail::Backend> b)
       : backend(std::move(b)), cache(capacity) {}
   std::shared_ptr<const detail::Backend> backend;
+  bool own_backend = false;  // not the default Xbyak backend: CompileOptions::backend is ignored
   detail::Cache cache;
+  std::string tuning_db;  // JitOptions::tuning_db
+
+  // Tuning databases, each read once (on the first compile miss that needs it).
+  std::mutex db_mutex;
+  std::map<std::string, std::shared_ptr<const detail::TuningDb>> dbs;
+
+  std::shared_ptr<const detail::TuningDb> database(const std::string& path) {
+    std::lock_guard<std::mutex> lock(db_mutex);
+    auto& db = dbs[path];
+    if (!db) {
+      try {
+        db = std::make_shared<const detail::TuningDb>(detail::TuningDb::load(path));
+        detail::report_problems_once(*db);
+      } catch (const Error& e) {
+        fmt::print(stderr, "convjit: {}; using the heuristic schedules\n", e.what());
+        db = std::make_shared<const detail::TuningDb>();
+      }
+    }
+    return db;
+  }
+
+  /// The schedule text of the best valid record of `path` for this compile, or "".
+  std::string tuned_schedule(const std::string& path, const Conv1DSpec& spec,
+                             const Shape3& input_shape, int threads, Isa isa,
+                             const std::string& backend_name) {
+    const auto db = database(path);
+    if (db->records().empty()) return "";
+    const detail::TuningRecord* best =
+        db->best(detail::make_tuning_key(spec, input_shape, threads), isa_name(isa), backend_name);
+    return best ? best->schedule : "";
+  }
 };
 
 Jit::Jit(JitOptions options) : Jit(options, detail::xbyak_backend()) {}
@@ -168,6 +208,8 @@ Jit::Jit(JitOptions options, std::shared_ptr<const detail::Backend> backend) {
     throw Error(ErrorCode::kInvalidValue, "backend", "A Jit needs a backend with a generator");
   }
   impl_ = std::make_unique<Impl>(options.capacity, std::move(backend));
+  impl_->own_backend = impl_->backend != detail::xbyak_backend();
+  impl_->tuning_db = options.tuning_db;
 }
 
 Jit::~Jit() = default;
@@ -180,13 +222,58 @@ Kernel Jit::compile(const Conv1DSpec& spec, const Shape3& input_shape,
                             "threads={}",
                             options.threads));
   }
-  const Isa isa = detail::pick_isa(options);
-  const detail::Backend& backend = *impl_->backend;
-  auto compiled = impl_->cache.get_or_compile(
-      detail::make_kernel_key(spec, input_shape, isa, backend.name, options.schedule),
-      [&] { return detail::build(backend, spec, input_shape, isa, options.schedule); });
+  // The LLVM backend (CompileOptions::backend, CONVJIT_BACKEND, or no AVX2 on this CPU)
+  // replaces the default Xbyak one; a Jit made with its own backend keeps it.
+  const bool own_backend = impl_->own_backend;
+  const bool use_llvm = !own_backend && detail::wants_llvm_backend(options);
+  if (!use_llvm && !own_backend && !options.cpu.empty()) {
+    throw Error(ErrorCode::kIncompatibleArguments, "cpu",
+                fmt::format("cpu={} is an option of the LLVM backend; the compile uses the Xbyak "
+                            "backend (set backend=llvm)",
+                            options.cpu));
+  }
+  Isa isa = Isa::kAuto;
+  std::shared_ptr<const detail::Backend> llvm_backend;
+  if (use_llvm) {
+    llvm_backend =
+        detail::llvm_backend_for(options, &isa, [&] { return detail::pick_isa(options); });
+  } else {
+    isa = detail::pick_isa(options);
+  }
+  const detail::Backend& backend = use_llvm ? *llvm_backend : *impl_->backend;
   const int threads =
       options.threads > 0 ? options.threads : detail::ThreadPool::hardware_threads();
+  // Without an explicit schedule, a tuning database may supply one (docs/tuning.md). Such a
+  // compile is cached apart from the heuristic one: its key names the database and the
+  // thread count (tuned schedules are keyed by threads).
+  std::string db_path;
+  if (options.schedule.empty() && options.use_tuning_db) {
+    db_path = !options.tuning_db.empty()        ? options.tuning_db
+              : !impl_->tuning_db.empty() ? impl_->tuning_db
+                                          : detail::tuning_db_environment();
+  }
+  const std::string key_schedule =
+      db_path.empty() ? options.schedule
+                      : fmt::format("\ttuning_db={} threads={}", db_path, threads);
+  auto compiled = impl_->cache.get_or_compile(
+      detail::make_kernel_key(spec, input_shape, isa, backend.name, key_schedule), [&] {
+        if (!db_path.empty()) {
+          const std::string tuned =
+              impl_->tuned_schedule(db_path, spec, input_shape, threads, isa, backend.name);
+          if (!tuned.empty()) {
+            try {
+              return detail::build(backend, spec, input_shape, isa, tuned);
+            } catch (const Error& e) {
+              if (e.code() != ErrorCode::kIllegalSchedule && e.code() != ErrorCode::kParseError) {
+                throw;
+              }
+              fmt::print(stderr, "convjit: tuning database {}: schedule '{}' refused ({}); using "
+                         "the heuristic\n", db_path, tuned, e.what());
+            }
+          }
+        }
+        return detail::build(backend, spec, input_shape, isa, options.schedule);
+      });
   return Kernel(std::move(compiled), threads);
 }
 

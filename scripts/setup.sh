@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages convjit builds with, and nothing when all are present.
 set -euo pipefail
 packages=(build-essential cmake g++ libfmt-dev libxbyak-dev llvm-16-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev python3)
+          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev python3 pkgconf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "convjit/isa.hpp"
 #include "convjit/kernel.hpp"
@@ -15,6 +17,16 @@ namespace convjit {
 namespace detail {
 struct Backend;
 }  // namespace detail
+
+/// Which code generator compiles a kernel.
+enum class Backend {
+  kAuto,   ///< CONVJIT_BACKEND=xbyak|llvm when set, else Xbyak, or LLVM when the CPU lacks AVX2+FMA
+  kXbyak,  ///< convjit's own AVX2 / AVX-512 generator: compiles in tens of microseconds
+  kLlvm,   ///< LLVM 16 (ORC LLJIT): any x86-64 CPU (see CompileOptions::cpu); milliseconds
+};
+
+const char* backend_name(Backend backend);                   ///< "auto", "xbyak", "llvm"
+std::optional<Backend> find_backend(std::string_view name);  ///< inverse of backend_name
 
 /// How to compile one kernel.
 struct CompileOptions {
@@ -34,12 +46,38 @@ struct CompileOptions {
   /// Generate code for an ISA this CPU lacks, to disassemble it (`convjit asm --isa`);
   /// run() on such a kernel throws Error(kUnsupported, "isa").
   bool allow_unsupported_isa = false;
+  /// A tuning database written by `convjit tune` (JSON lines). When `schedule` is empty, a
+  /// compile that misses the cache looks up the best valid record for the spec, the input
+  /// shape class, the thread count, this CPU and this convjit version, and compiles its
+  /// schedule instead of the heuristic (none found: the heuristic). Empty: the Jit's
+  /// JitOptions::tuning_db, else the CONVJIT_TUNING_DB variable (read once per process).
+  /// A database is read once per Jit and path; a corrupt, truncated or foreign-version one
+  /// is reported once on stderr and its bad lines are ignored (see docs/tuning.md).
+  std::string tuning_db;
+  /// false: never consult a tuning database (the heuristic schedule, whatever tuning_db,
+  /// JitOptions::tuning_db and CONVJIT_TUNING_DB say).
+  bool use_tuning_db = true;
+  /// The code generator. kAuto: CONVJIT_BACKEND=xbyak|llvm when set (read once per process),
+  /// else Xbyak, or LLVM with cpu "x86-64" when this CPU lacks AVX2+FMA. A Jit made with its
+  /// own detail::Backend ignores it. The backend is part of the cache key.
+  Backend backend = Backend::kAuto;
+  /// LLVM backend only: the CPU to generate code for, as LLVM names it: "x86-64" (SSE2: runs on
+  /// every x86-64 CPU; the avx2 schedule's 8-float vectors become pairs of SSE registers),
+  /// "x86-64-v3", "haswell", "skylake-avx512", "znver4", ... or "host". Empty: the CPU `isa`
+  /// implies (x86-64-v3 for avx2, x86-64-v4 for avx512), tuned for this CPU. Throws
+  /// Error(kUnknownName, "cpu") for a name LLVM does not know, Error(kUnsupported, "cpu") for a
+  /// CPU whose code this machine cannot run (unless allow_unsupported_isa), and
+  /// Error(kIncompatibleArguments, "cpu") with the Xbyak backend.
+  std::string cpu;
 };
 
 /// Options of a Jit.
 struct JitOptions {
   /// Most kernels the cache keeps; the least recently used goes first. >= 1.
   std::size_t capacity = 256;
+  /// The tuning database of compiles whose CompileOptions::tuning_db is empty (empty here:
+  /// CONVJIT_TUNING_DB).
+  std::string tuning_db;
 };
 
 /// Counters of a Jit's kernel cache. A compile() served from the cache (or by waiting on

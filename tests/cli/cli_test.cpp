@@ -1,10 +1,10 @@
 // The convjit tool as a user meets it: exit statuses, one-line errors, help text.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
@@ -44,8 +44,9 @@ TEST(Cli, CommandHelpExplainsOptions) {
 }
 
 TEST(Cli, RunChecksAgainstTheReference) {
-  const Result r = run_cli("run filters=4,kernel_size=3,padding=causal,activation=relu "
-                           "--input 2,17,3 --engine reference --seed 7");
+  const Result r = run_cli(
+      "run filters=4,kernel_size=3,padding=causal,activation=relu "
+      "--input 2,17,3 --engine reference --seed 7");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("output shape: [2, 17, 4]"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("reference:    match"), std::string::npos) << r.output;
@@ -75,11 +76,11 @@ TEST(Cli, GroupsNotDividingChannelsExitsOne) {
 }
 
 TEST(Cli, BadArgumentsExitTwoWithOneLineNamingThem) {
-  for (const char* args : {"run filters=4,kernel_size=3 --input 1,2",
-                           "run filters=4,kernel_size=3 --input 1,x,3",
-                           "run filters=4,kernel_size=3 --input 1,10,3 --engine nope",
-                           "run filters=4,kernel_size=3 --input 1,10,3 --isa sse9",
-                           "frobnicate", "run filters=4,kernel_size=3"}) {
+  for (const char* args :
+       {"run filters=4,kernel_size=3 --input 1,2", "run filters=4,kernel_size=3 --input 1,x,3",
+        "run filters=4,kernel_size=3 --input 1,10,3 --engine nope",
+        "run filters=4,kernel_size=3 --input 1,10,3 --isa sse9", "frobnicate",
+        "run filters=4,kernel_size=3"}) {
     const Result r = run_cli(args);
     EXPECT_EQ(r.status, 2) << args << "\n" << r.output;
     EXPECT_FALSE(r.output.empty()) << args;
@@ -119,6 +120,38 @@ TEST(Cli, DemoRunsAndMatchesTheReference) {
   const Result r = run_cli("demo");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("reference:    match"), std::string::npos) << r.output;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Cli, AsmPrintsAnnotatedAvx2AssemblyWithoutZmm) {
+  const Result r = run_cli(
+      "asm filters=32,kernel_size=3,padding=same,activation=gelu "
+      "--input 1,?,32 --isa avx2");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("# schedule"), std::string::npos);
+  EXPECT_NE(r.output.find("micro-kernel"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("vfmadd231ps ymm"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("zmm"), std::string::npos) << "AVX2 code must not use zmm";
+}
+
+TEST(Cli, AsmShowsAvx512CodeEvenWhereTheCpuLacksIt) {
+  const Result r = run_cli("asm filters=32,kernel_size=3 --input 1,64,32 --isa avx512 --asm");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("zmm"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("{1to16}"), std::string::npos) << "embedded-broadcast FMAs expected";
+}
+
+TEST(Cli, AsmIrAndScheduleSections) {
+  const Result r =
+      run_cli("asm filters=8,kernel_size=3,padding=causal --input 1,?,4 --ir --schedule");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("# IR before scheduling"), std::string::npos);
+  EXPECT_NE(r.output.find("# IR after scheduling"), std::string::npos);
+  EXPECT_NE(r.output.find("# why:"), std::string::npos);
+  EXPECT_EQ(r.output.find("# assembly"), std::string::npos);
 }
 
 }  // namespace

@@ -123,7 +123,9 @@ TEST(Jit, ScheduleIsaMustAgreeWithTheOption) {
 
 TEST(Jit, CapacityOneEvicts) {
   FakeBackendState state;
-  Jit jit(JitOptions{1}, make_fake_backend(state));
+  JitOptions options;
+  options.capacity = 1;
+  Jit jit(options, make_fake_backend(state));
   EXPECT_EQ(jit.capacity(), 1u);
   const Kernel a = jit.compile(small_spec(), {1, 32, 4}, avx2_options());
   jit.compile(small_spec(), {1, 64, 4}, avx2_options());
@@ -205,7 +207,9 @@ TEST(Jit, ManyThreadsCompilingManyKeys) {
 
 TEST(Jit, ManyThreadsWithEvictionStayConsistent) {
   FakeBackendState state;
-  Jit jit(JitOptions{3}, make_fake_backend(state));
+  JitOptions options;
+  options.capacity = 3;
+  Jit jit(options, make_fake_backend(state));
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
   for (int t = 0; t < 6; ++t) {
