@@ -156,15 +156,14 @@ std::string format_table(const BenchReport& report) {
   for (const BenchRow& r : report.rows) any_tuned = any_tuned || r.tuned;
   if (any_tuned) {
     t += fmt::format("\nheuristic vs tuned ({}), timed head to head:\n", report.tuning_db);
-    t += fmt::format("{:<14} {:>11} {:>8} {:>6} {:>11} {:>8} {:>6} {:>6}  {}\n", "shape",
-                     "heur_us", "GFLOP/s", "%peak", "tuned_us", "GFLOP/s", "%peak", "gain",
-                     "tuned schedule");
+    t += fmt::format("{:<14} {:>11} {:>8} {:>6} {:>11} {:>8} {:>6} {:>6}  {}\n", "shape", "heur_us",
+                     "GFLOP/s", "%peak", "tuned_us", "GFLOP/s", "%peak", "gain", "tuned schedule");
     for (const BenchRow& r : report.rows) {
       if (!r.tuned) continue;
       const double heur_gflops = r.shape.flops / (r.tuned_heuristic_time_us * 1e3);
       t += fmt::format("{:<14} {:>11} {:>8} {:>6} {:>11} {:>8} {:>6} {:>6}  {}\n",
-                       r.shrunk ? r.name + "*" : r.name, fixed_or_dash(r.tuned_heuristic_time_us, 1),
-                       fixed_or_dash(heur_gflops, 1),
+                       r.shrunk ? r.name + "*" : r.name,
+                       fixed_or_dash(r.tuned_heuristic_time_us, 1), fixed_or_dash(heur_gflops, 1),
                        fixed_or_dash(100.0 * heur_gflops / r.peak_gflops, 1),
                        fixed_or_dash(r.tuned_time_us, 1), fixed_or_dash(r.tuned_gflops, 1),
                        fixed_or_dash(r.tuned_pct_peak, 1), fixed_or_dash(r.tuned_speedup, 2),

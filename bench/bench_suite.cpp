@@ -311,8 +311,7 @@ BenchReport run_bench(const BenchOptions& options, std::ostream* progress) {
         ConvjitOptions topts = copts;
         topts.tuning_db = options.tuning_db;
         topts.use_tuning_db = true;
-        ConvjitRunner tuned(s, options.activation, topts, input.data(), kernel.data(),
-                            bias.data());
+        ConvjitRunner tuned(s, options.activation, topts, input.data(), kernel.data(), bias.data());
         row.tuned = true;
         row.tuned_schedule = tuned.schedule_text();
         row.tuned_found = row.tuned_schedule != cj.schedule_text();
@@ -320,9 +319,8 @@ BenchReport run_bench(const BenchOptions& options, std::ostream* progress) {
         const std::function<void()> run_tuned = [&] { tuned.run(); };
         const int reps = repetitions_for(policy.budget, std::max(t_cj, t_tuned), policy.min_reps,
                                          policy.max_reps);
-        const Interleaved pair =
-            time_interleaved(run_cj, reps, &run_tuned, reps, policy.rounds,
-                             options.threads > 1 ? kSwitchPauseSeconds : 0.0);
+        const Interleaved pair = time_interleaved(run_cj, reps, &run_tuned, reps, policy.rounds,
+                                                  options.threads > 1 ? kSwitchPauseSeconds : 0.0);
         row.tuned_heuristic_time_us = median(pair.a_us);
         row.tuned_time_us = median(pair.b_us);
         row.tuned_gflops = gflops_of(s.flops, row.tuned_time_us);

@@ -61,8 +61,8 @@ std::optional<Activation> find_activation(std::string_view name) {
 }
 
 bool is_axis_activation(Activation a) {
-  return a == Activation::kSoftmax || a == Activation::kLogSoftmax ||
-         a == Activation::kSparsemax || a == Activation::kGlu;
+  return a == Activation::kSoftmax || a == Activation::kLogSoftmax || a == Activation::kSparsemax ||
+         a == Activation::kGlu;
 }
 
 }  // namespace convjit

@@ -20,9 +20,13 @@ double sigmoid(double x) {
   return e / (1.0 + e);
 }
 
-double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+double softplus(double x) {
+  return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
+}
 
-double relu6(double x) { return std::min(std::max(x, 0.0), 6.0); }
+double relu6(double x) {
+  return std::min(std::max(x, 0.0), 6.0);
+}
 
 }  // namespace
 
@@ -43,13 +47,13 @@ double activate(Activation a, double x) {
     case Activation::kHardSigmoid: return relu6(x + 3.0) / 6.0;
     case Activation::kHardSilu: return std::isinf(x) && x < 0 ? 0.0 : x * relu6(x + 3.0) / 6.0;
     case Activation::kSilu: return std::isinf(x) && x < 0 ? 0.0 : x * sigmoid(x);
-    case Activation::kMish:
-      return std::isinf(x) && x < 0 ? 0.0 : x * std::tanh(softplus(x));
+    case Activation::kMish: return std::isinf(x) && x < 0 ? 0.0 : x * std::tanh(softplus(x));
     case Activation::kTanh: return std::tanh(x);
     case Activation::kHardTanh: return std::min(std::max(x, -1.0), 1.0);
     case Activation::kTanhShrink: return x - std::tanh(x);
     case Activation::kSoftplus: return softplus(x);
-    case Activation::kSoftsign: return std::isinf(x) ? std::copysign(1.0, x) : x / (1.0 + std::abs(x));
+    case Activation::kSoftsign:
+      return std::isinf(x) ? std::copysign(1.0, x) : x / (1.0 + std::abs(x));
     case Activation::kSquareplus: {
       const double r = std::sqrt(x * x + kSquareplusB);
       // (x + r) / 2, rewritten for x < 0 to avoid cancellation.

@@ -23,9 +23,9 @@ double Problem::flops() const {
 std::string Problem::to_string() const {
   return fmt::format(
       "N={} L={}{} C={} F={} K={} s={} d={} g={} pad={}+{} Lout={} {} {} act={} bias={}", batch,
-      length, length_is_dynamic ? "(dynamic)" : "", in_channels, filters, kernel, stride,
-      dilation, groups, pad_left, pad_right, out_length, padding_name(padding),
-      data_format_name(data_format), activation_name(activation), use_bias ? "yes" : "no");
+      length, length_is_dynamic ? "(dynamic)" : "", in_channels, filters, kernel, stride, dilation,
+      groups, pad_left, pad_right, out_length, padding_name(padding), data_format_name(data_format),
+      activation_name(activation), use_bias ? "yes" : "no");
 }
 
 Problem make_problem(const Conv1DSpec& spec, const Shape3& input_shape) {

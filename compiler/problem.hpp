@@ -13,19 +13,19 @@ namespace convjit::detail {
 /// concrete length the Problem was made for (or 0), and code must take the length at
 /// run time: use resolve_length() for the numbers of another length.
 struct Problem {
-  std::int64_t batch = 1;        ///< N (0 allowed: empty batch)
-  std::int64_t length = 0;       ///< L, the input length
-  std::int64_t in_channels = 1;  ///< C
-  std::int64_t filters = 1;      ///< F
-  std::int64_t kernel = 1;       ///< K
-  std::int64_t stride = 1;       ///< s
-  std::int64_t dilation = 1;     ///< d
-  std::int64_t groups = 1;       ///< g
-  std::int64_t ic_per_group = 1; ///< C / g
-  std::int64_t oc_per_group = 1; ///< F / g
+  std::int64_t batch = 1;         ///< N (0 allowed: empty batch)
+  std::int64_t length = 0;        ///< L, the input length
+  std::int64_t in_channels = 1;   ///< C
+  std::int64_t filters = 1;       ///< F
+  std::int64_t kernel = 1;        ///< K
+  std::int64_t stride = 1;        ///< s
+  std::int64_t dilation = 1;      ///< d
+  std::int64_t groups = 1;        ///< g
+  std::int64_t ic_per_group = 1;  ///< C / g
+  std::int64_t oc_per_group = 1;  ///< F / g
   std::int64_t pad_left = 0;
   std::int64_t pad_right = 0;
-  std::int64_t out_length = 0;   ///< Lout (>= 0)
+  std::int64_t out_length = 0;  ///< Lout (>= 0)
   Padding padding = Padding::kValid;
   DataFormat data_format = DataFormat::kChannelsLast;
   Activation activation = Activation::kLinear;

@@ -53,14 +53,17 @@ std::vector<float> run_llvm_engine(const Conv1DSpec& spec, const Shape3& input_s
 
 }  // namespace
 
-std::vector<std::string> engine_names() { return {"jit", "llvm", "interpreter", "reference"}; }
+std::vector<std::string> engine_names() {
+  return {"jit", "llvm", "interpreter", "reference"};
+}
 
-std::string default_engine_name() { return engine_names().front(); }
+std::string default_engine_name() {
+  return engine_names().front();
+}
 
 std::vector<float> run_engine(std::string_view engine, const Conv1DSpec& spec,
-                              const Shape3& input_shape, const float* input,
-                              const float* kernel, const float* bias,
-                              const EngineOptions& options) {
+                              const Shape3& input_shape, const float* input, const float* kernel,
+                              const float* bias, const EngineOptions& options) {
   if (engine == "reference") {
     const Problem p = make_problem(spec, input_shape);
     std::vector<float> out(static_cast<std::size_t>(p.output_size()));

@@ -25,8 +25,7 @@ std::string default_engine_name();
 /// in call_output_shape(spec, input_shape) order. Throws Error for bad input or an
 /// unknown engine (kUnknownName, naming "engine").
 std::vector<float> run_engine(std::string_view engine, const Conv1DSpec& spec,
-                              const Shape3& input_shape, const float* input,
-                              const float* kernel, const float* bias,
-                              const EngineOptions& options = {});
+                              const Shape3& input_shape, const float* input, const float* kernel,
+                              const float* bias, const EngineOptions& options = {});
 
 }  // namespace convjit::detail

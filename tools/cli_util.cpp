@@ -1,7 +1,7 @@
 #include "tools/cli_util.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -15,8 +15,8 @@ Shape3 parse_input_shape(const std::string& text) {
   for (int i = 0; i < 3; ++i) {
     const std::size_t end = text.find(',', pos);
     if ((i < 2) != (end != std::string::npos)) {
-      throw CLI::ValidationError("--input", "expects N,L,C (three comma-separated sizes), got '" +
-                                                text + "'");
+      throw CLI::ValidationError("--input",
+                                 "expects N,L,C (three comma-separated sizes), got '" + text + "'");
     }
     const std::string item = text.substr(pos, end == std::string::npos ? end : end - pos);
     if (item == "?" || item == "None" || item == "-1") {
@@ -25,8 +25,8 @@ Shape3 parse_input_shape(const std::string& text) {
       std::int64_t v = 0;
       const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
       if (ec != std::errc() || p != item.data() + item.size() || v < 0) {
-        throw CLI::ValidationError("--input", "size '" + item + "' in '" + text +
-                                                  "' is not a non-negative integer");
+        throw CLI::ValidationError(
+            "--input", "size '" + item + "' in '" + text + "' is not a non-negative integer");
       }
       shape[i] = v;
     }
@@ -35,7 +35,9 @@ Shape3 parse_input_shape(const std::string& text) {
   return shape;
 }
 
-Conv1DSpec parse_spec_argument(const std::string& text) { return parse_spec(text); }
+Conv1DSpec parse_spec_argument(const std::string& text) {
+  return parse_spec(text);
+}
 
 std::vector<float> random_values(std::int64_t count, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -20,8 +20,9 @@ void add_conformance_command(CLI::App& app) {
       "conformance",
       "Run golden Keras Conv1D cases (shared/conformance/*.jsonl) through an engine; prints\n"
       "`N passed, N failed[, N skipped]` last and exits non-zero on any failure.");
-  cmd->add_option("files", args->files, "golden JSONL files (cases, variants, extra_activations, "
-                                        "shapes, invalid)")
+  cmd->add_option("files", args->files,
+                  "golden JSONL files (cases, variants, extra_activations, "
+                  "shapes, invalid)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--engine", args->options.engine,

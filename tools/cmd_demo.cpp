@@ -15,8 +15,9 @@ constexpr Shape3 kDemoInput{2, 4096, 32};
 
 void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "demo", "Compile a default Conv1D, run it on generated data, check it against the\n"
-              "reference and print the spec, shapes, timing and a few output values.");
+      "demo",
+      "Compile a default Conv1D, run it on generated data, check it against the\n"
+      "reference and print the spec, shapes, timing and a few output values.");
   cmd->callback([] {
     const Conv1DSpec spec = parse_spec_keywords(kDemoSpec);
     const std::string engine = detail::default_engine_name();

@@ -18,8 +18,9 @@ void add_run_command(CLI::App& app) {
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
-      "run", "Run SPEC on seeded random input and weights, check it against the reference, and\n"
-             "print the output shape, time and GFLOP/s.");
+      "run",
+      "Run SPEC on seeded random input and weights, check it against the reference, and\n"
+      "print the output shape, time and GFLOP/s.");
   cmd->add_option("spec", args->spec, "keyword syntax or get_config JSON")->required();
   cmd->add_option("--input", args->input, "input shape N,L,C (N,C,L for channels_first)")
       ->required();

@@ -34,7 +34,9 @@ Shape3 shape_of(const json& array) {
   return {array[0].get<std::int64_t>(), array[1].get<std::int64_t>(), array[2].get<std::int64_t>()};
 }
 
-json shape_json(const Shape3& s) { return json::array({s[0], s[1], s[2]}); }
+json shape_json(const Shape3& s) {
+  return json::array({s[0], s[1], s[2]});
+}
 
 Outcome run_forward(const json& c, const ConformanceOptions& opt) {
   Outcome o;
@@ -43,9 +45,10 @@ Outcome run_forward(const json& c, const ConformanceOptions& opt) {
   if (spec_json.contains("activation") && spec_json["activation"].is_string() &&
       spec_json["activation"].get<std::string>().rfind("tfjs:", 0) == 0) {
     o.kind = Outcome::kSkip;
-    o.detail = fmt::format("activation {} is a tfjs-only identifier, not a Keras 3 name "
-                           "(a Keras string cannot select it)",
-                           spec_json["activation"].get<std::string>());
+    o.detail = fmt::format(
+        "activation {} is a tfjs-only identifier, not a Keras 3 name "
+        "(a Keras string cannot select it)",
+        spec_json["activation"].get<std::string>());
     o.candidate["error"] = "not a Keras 3 activation name";
     return o;
   }
@@ -88,8 +91,8 @@ Outcome run_forward(const json& c, const ConformanceOptions& opt) {
     if (ratio > o.ratio) o.ratio = ratio;
     if (ratio > 1.0 && o.kind != Outcome::kFail) {
       o.kind = Outcome::kFail;
-      o.detail = fmt::format("output[{}] = {:.9g}, expected {:.9g} (|diff| {:.3g} > tol {:.3g})",
-                             i, g, w, std::abs(g - w), tol);
+      o.detail = fmt::format("output[{}] = {:.9g}, expected {:.9g} (|diff| {:.3g} > tol {:.3g})", i,
+                             g, w, std::abs(g - w), tol);
     }
   }
   return o;
@@ -106,9 +109,9 @@ Outcome run_shape(const json& c) {
     o.candidate["output_shape"] = shape_json(got);
     if (expected.contains("error")) {
       o.kind = Outcome::kFail;
-      o.detail = fmt::format("expected {}: {}, got output shape {}",
-                             expected["error"].get<std::string>(),
-                             expected.value("message", ""), shape_json(got).dump());
+      o.detail =
+          fmt::format("expected {}: {}, got output shape {}", expected["error"].get<std::string>(),
+                      expected.value("message", ""), shape_json(got).dump());
     } else if (shape_json(got) != expected.at("output_shape")) {
       o.kind = Outcome::kFail;
       o.detail = fmt::format("output shape {} != expected {}", shape_json(got).dump(),
@@ -131,8 +134,8 @@ Outcome run_invalid(const json& c) {
     const Conv1DSpec spec = parse_spec_json(c.at("spec").dump());
     validate(spec, shape_of(c.at("input_shape")));
     o.kind = Outcome::kFail;
-    o.detail = fmt::format("accepted a spec Keras rejects ({})",
-                           c.at("expected").value("message", ""));
+    o.detail =
+        fmt::format("accepted a spec Keras rejects ({})", c.at("expected").value("message", ""));
     o.candidate["error"] = nullptr;
   } catch (const Error& e) {
     o.candidate["error"] = e.what();
@@ -196,9 +199,10 @@ ConformanceSummary run_conformance(const std::vector<std::string>& files,
           break;
         case Outcome::kFail:
           ++sum.failed;
-          fmt::print("FAIL {}: {}\n  repro: convjit conformance --engine {} --isa {} {} "
-                     "(line {})\n",
-                     id, o.detail, opt.engine, opt.engine_options.isa, path, line_no);
+          fmt::print(
+              "FAIL {}: {}\n  repro: convjit conformance --engine {} --isa {} {} "
+              "(line {})\n",
+              id, o.detail, opt.engine, opt.engine_options.isa, path, line_no);
           break;
         case Outcome::kSkip:
           ++sum.skipped;

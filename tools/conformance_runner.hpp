@@ -10,17 +10,17 @@
 namespace convjit::tool {
 
 struct ConformanceOptions {
-  std::string engine;                 ///< engine name (run_engine)
+  std::string engine;  ///< engine name (run_engine)
   detail::EngineOptions engine_options;
-  std::string results_path;           ///< when set, one candidate JSON line per id (FORMAT.md)
-  double rtol = 1e-4;                 ///< FORMAT.md's tolerance: never loosen
+  std::string results_path;  ///< when set, one candidate JSON line per id (FORMAT.md)
+  double rtol = 1e-4;        ///< FORMAT.md's tolerance: never loosen
   double atol = 1e-5;
-  bool verbose = false;               ///< a line per case
+  bool verbose = false;  ///< a line per case
 };
 
 struct ConformanceSummary {
   std::int64_t passed = 0, failed = 0, skipped = 0;
-  double worst_ratio = 0.0;           ///< max error / tolerance over passed forward cases
+  double worst_ratio = 0.0;  ///< max error / tolerance over passed forward cases
   std::string worst_id;
 };
 

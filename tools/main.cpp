@@ -32,7 +32,9 @@ CommandRegistrar::CommandRegistrar(int order, std::function<void(CLI::App&)> add
   registrations().push_back({order, std::move(add)});
 }
 
-void set_exit_status(int status) { exit_status() = status; }
+void set_exit_status(int status) {
+  exit_status() = status;
+}
 
 }  // namespace convjit::tool
 

@@ -28,8 +28,8 @@ RunReport run_and_check(const Conv1DSpec& spec, const Shape3& input_shape,
   std::vector<double> times;
   for (int i = 0; i < std::max(repeats, 1); ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    r.output = detail::run_engine(engine, spec, input_shape, input.data(), kernel.data(),
-                                  bias_ptr, options);
+    r.output = detail::run_engine(engine, spec, input_shape, input.data(), kernel.data(), bias_ptr,
+                                  options);
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   r.median_seconds = median(times);
@@ -68,9 +68,9 @@ void print_report(const Conv1DSpec& spec, const Shape3& input_shape, const std::
   fmt::print("time:         {:.3f} ms (median)\n", r.median_seconds * 1e3);
   fmt::print("speed:        {:.2f} GFLOP/s\n", r.gflops);
   const std::size_t shown = std::min<std::size_t>(r.output.size(), 6);
-  fmt::print("output[0:{}]: [{:.6g}]\n", shown,
-             fmt::join(r.output.begin(), r.output.begin() + static_cast<std::ptrdiff_t>(shown),
-                       ", "));
+  fmt::print(
+      "output[0:{}]: [{:.6g}]\n", shown,
+      fmt::join(r.output.begin(), r.output.begin() + static_cast<std::ptrdiff_t>(shown), ", "));
   fmt::print("reference:    {} (max error/tolerance {:.3g})\n",
              r.matches_reference ? "match" : "MISMATCH", r.max_error_ratio);
 }

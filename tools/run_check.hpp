@@ -12,9 +12,9 @@ namespace convjit::tool {
 struct RunReport {
   Shape3 output_shape{};
   std::vector<float> output;
-  double median_seconds = 0.0;  ///< per run, over `repeats` timed runs after one warm-up
-  double gflops = 0.0;          ///< 2*N*Lout*F*(C/g)*K / median time
-  double max_error_ratio = 0.0; ///< max |got-ref| / (1e-5*max(1,acc_scale) + 1e-4*|ref|)
+  double median_seconds = 0.0;   ///< per run, over `repeats` timed runs after one warm-up
+  double gflops = 0.0;           ///< 2*N*Lout*F*(C/g)*K / median time
+  double max_error_ratio = 0.0;  ///< max |got-ref| / (1e-5*max(1,acc_scale) + 1e-4*|ref|)
   bool matches_reference = false;
 };
 

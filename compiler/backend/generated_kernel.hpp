@@ -44,8 +44,8 @@ using KernelEntry = void (*)(const KernelArgs*);
 
 /// A named position in the generated code, for the annotated assembly dump.
 struct CodeAnnotation {
-  std::size_t offset = 0;   ///< byte offset from the start of the code
-  std::string text;         ///< e.g. "loop t (interior)", "micro-kernel 6x4", "epilogue: gelu"
+  std::size_t offset = 0;  ///< byte offset from the start of the code
+  std::string text;        ///< e.g. "loop t (interior)", "micro-kernel 6x4", "epilogue: gelu"
 };
 
 /// Executable code (W^X: never writable and executable at once) plus its metadata.
@@ -57,7 +57,8 @@ class GeneratedKernel {
   virtual const std::uint8_t* code() const = 0;
   virtual std::size_t code_size() const = 0;
   virtual const std::vector<CodeAnnotation>& annotations() const = 0;
-  /// Short name that says what the kernel is, e.g. "conv1d_avx512_direct_c64_f128_k3_s1_d1_g1_same_relu".
+  /// Short name that says what the kernel is, e.g.
+  /// "conv1d_avx512_direct_c64_f128_k3_s1_d1_g1_same_relu".
   virtual std::string name() const = 0;
 
   const Problem& problem() const { return problem_; }

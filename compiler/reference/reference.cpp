@@ -43,8 +43,8 @@ void reference_preactivation(const Problem& p, const float* input, const float* 
   }
 }
 
-void reference_conv1d(const Problem& p, const float* input, const float* kernel,
-                      const float* bias, float* output) {
+void reference_conv1d(const Problem& p, const float* input, const float* kernel, const float* bias,
+                      float* output) {
   const bool cf = p.data_format == DataFormat::kChannelsFirst;
   const std::int64_t pre_size = p.batch * p.out_length * p.filters;
   std::vector<double> pre(static_cast<std::size_t>(pre_size));

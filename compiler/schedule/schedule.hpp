@@ -17,7 +17,8 @@ namespace convjit::detail {
 
 /// Which micro-kernel family computes the problem.
 enum class Strategy {
-  kDirect,      ///< channels_last direct conv: oc vectorized, inputs broadcast, weights packed [oc_blk][k][ic][tile_oc*V]
+  kDirect,      ///< channels_last direct conv: oc vectorized, inputs broadcast, weights packed
+                ///< [oc_blk][k][ic][tile_oc*V]
   kDepthwise,   ///< groups == C: vectorized over channels, weights held in registers across time
   kPointwise,   ///< K == 1, stride 1: a GEMM (time x ic) * (ic x oc)
   kFirstLayer,  ///< C == 1 (or tiny) with a large stride: vectorized over oc, time tile wide
@@ -25,31 +26,31 @@ enum class Strategy {
 
 /// How channels_first input/output is handled.
 enum class ChannelsFirstMode {
-  kTranspose,   ///< transpose to channels_last, run the channels_last kernel, transpose back
-  kNative,      ///< vectorize over time (stride 1 only)
+  kTranspose,  ///< transpose to channels_last, run the channels_last kernel, transpose back
+  kNative,     ///< vectorize over time (stride 1 only)
 };
 
 /// Order of the three outer loops over output tiles.
 enum class LoopOrder {
-  kBatchTimeChannel,   ///< n, t_blk, oc_blk (oc innermost: input row reused across oc blocks)
-  kBatchChannelTime,   ///< n, oc_blk, t_blk (weights of one oc block reused across time)
+  kBatchTimeChannel,  ///< n, t_blk, oc_blk (oc innermost: input row reused across oc blocks)
+  kBatchChannelTime,  ///< n, oc_blk, t_blk (weights of one oc block reused across time)
 };
 
 struct Schedule {
-  Isa isa = Isa::kAvx512;               ///< resolved ISA (never kAuto)
+  Isa isa = Isa::kAvx512;  ///< resolved ISA (never kAuto)
   Strategy strategy = Strategy::kDirect;
   ChannelsFirstMode channels_first = ChannelsFirstMode::kTranspose;
   LoopOrder loop_order = LoopOrder::kBatchChannelTime;
-  int vector_lanes = 16;                ///< 8 (AVX2) or 16 (AVX-512)
-  int tile_t = 6;                       ///< register tile: output time steps
-  int tile_oc_vecs = 4;                 ///< register tile: output-channel vectors
-  std::int64_t block_ic = 0;            ///< input-channel cache block (0: whole group)
-  std::int64_t block_t = 0;             ///< output-time cache block in steps (0: whole length)
-  int unroll_k = 1;                     ///< kernel taps unrolled in the emitted reduction
-  int unroll_ic = 1;                    ///< input channels unrolled in the emitted reduction
-  int prefetch_distance = 0;            ///< bytes ahead to prefetch input rows (0: none)
-  bool nontemporal_stores = false;      ///< streaming stores for outputs that skip the cache
-  int threads = 1;                      ///< worker threads the run splits over
+  int vector_lanes = 16;            ///< 8 (AVX2) or 16 (AVX-512)
+  int tile_t = 6;                   ///< register tile: output time steps
+  int tile_oc_vecs = 4;             ///< register tile: output-channel vectors
+  std::int64_t block_ic = 0;        ///< input-channel cache block (0: whole group)
+  std::int64_t block_t = 0;         ///< output-time cache block in steps (0: whole length)
+  int unroll_k = 1;                 ///< kernel taps unrolled in the emitted reduction
+  int unroll_ic = 1;                ///< input channels unrolled in the emitted reduction
+  int prefetch_distance = 0;        ///< bytes ahead to prefetch input rows (0: none)
+  bool nontemporal_stores = false;  ///< streaming stores for outputs that skip the cache
+  int threads = 1;                  ///< worker threads the run splits over
 
   bool operator==(const Schedule& o) const;
   bool operator!=(const Schedule& o) const { return !(*this == o); }

@@ -12,32 +12,32 @@ enum class Activation {
   kLinear,
   kRelu,
   kRelu6,
-  kLeakyRelu,     // slope 0.2
+  kLeakyRelu,  // slope 0.2
   kElu,
   kSelu,
-  kCelu,          // alpha 1
-  kGelu,          // exact erf form
+  kCelu,  // alpha 1
+  kGelu,  // exact erf form
   kSigmoid,
-  kHardSigmoid,   // relu6(x+3)/6
-  kHardSilu,      // x * hard_sigmoid(x)
-  kSilu,          // x * sigmoid(x)
+  kHardSigmoid,  // relu6(x+3)/6
+  kHardSilu,     // x * hard_sigmoid(x)
+  kSilu,         // x * sigmoid(x)
   kMish,
   kTanh,
   kHardTanh,
   kTanhShrink,
   kSoftplus,
   kSoftsign,
-  kSquareplus,    // b = 4
+  kSquareplus,  // b = 4
   kSparsePlus,
   kSparseSigmoid,
   kExponential,
   kLogSigmoid,
-  kHardShrink,    // threshold 0.5
-  kSoftShrink,    // threshold 0.5
-  kSoftmax,       // axis -1
-  kLogSoftmax,    // axis -1
-  kSparsemax,     // axis -1
-  kGlu,           // axis -1, halves it
+  kHardShrink,  // threshold 0.5
+  kSoftShrink,  // threshold 0.5
+  kSoftmax,     // axis -1
+  kLogSoftmax,  // axis -1
+  kSparsemax,   // axis -1
+  kGlu,         // axis -1, halves it
 };
 
 inline constexpr int kActivationCount = static_cast<int>(Activation::kGlu) + 1;

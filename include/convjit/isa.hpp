@@ -12,9 +12,9 @@ enum class Isa {
   kAvx512,  ///< AVX-512F (+VL/BW/DQ), zmm registers and k-masks, 16 float lanes
 };
 
-const char* isa_name(Isa isa);                        ///< "auto", "avx2", "avx512"
-std::optional<Isa> find_isa(std::string_view name);   ///< inverse of isa_name
-bool host_supports(Isa isa);                          ///< CPUID (and OS xsave state) check
+const char* isa_name(Isa isa);                       ///< "auto", "avx2", "avx512"
+std::optional<Isa> find_isa(std::string_view name);  ///< inverse of isa_name
+bool host_supports(Isa isa);                         ///< CPUID (and OS xsave state) check
 /// kAuto resolved: CONVJIT_ISA if set, else the best the host has. A forced ISA the
 /// host lacks throws Error(kUnsupported) naming it.
 Isa resolve_isa(Isa requested);

@@ -18,22 +18,34 @@ enum class DataFormat { kChannelsLast, kChannelsFirst };
 /// A Keras initializer with its arguments (Keras defaults unless set).
 struct Initializer {
   enum class Kind {
-    kZeros, kOnes, kConstant, kRandomNormal, kRandomUniform, kTruncatedNormal,
-    kGlorotUniform, kGlorotNormal, kHeNormal, kHeUniform, kLecunNormal, kLecunUniform,
-    kOrthogonal, kVarianceScaling,
+    kZeros,
+    kOnes,
+    kConstant,
+    kRandomNormal,
+    kRandomUniform,
+    kTruncatedNormal,
+    kGlorotUniform,
+    kGlorotNormal,
+    kHeNormal,
+    kHeUniform,
+    kLecunNormal,
+    kLecunUniform,
+    kOrthogonal,
+    kVarianceScaling,
   };
   Initializer() = default;
   explicit Initializer(Kind k) : kind(k) {}
 
   Kind kind = Kind::kGlorotUniform;
-  double value = 0.0;                   ///< Constant
-  double mean = 0.0, stddev = 0.05;     ///< RandomNormal, TruncatedNormal
-  double minval = -0.05, maxval = 0.05; ///< RandomUniform
-  double gain = 1.0;                    ///< Orthogonal
-  double scale = 1.0;                   ///< VarianceScaling
-  std::string mode = "fan_in";          ///< VarianceScaling: fan_in, fan_out, fan_avg
-  std::string distribution = "truncated_normal";  ///< VarianceScaling: truncated_normal, untruncated_normal, uniform
-  std::optional<std::int64_t> seed;     ///< none: nondeterministic, as Keras
+  double value = 0.0;                    ///< Constant
+  double mean = 0.0, stddev = 0.05;      ///< RandomNormal, TruncatedNormal
+  double minval = -0.05, maxval = 0.05;  ///< RandomUniform
+  double gain = 1.0;                     ///< Orthogonal
+  double scale = 1.0;                    ///< VarianceScaling
+  std::string mode = "fan_in";           ///< VarianceScaling: fan_in, fan_out, fan_avg
+  std::string distribution =
+      "truncated_normal";  ///< VarianceScaling: truncated_normal, untruncated_normal, uniform
+  std::optional<std::int64_t> seed;  ///< none: nondeterministic, as Keras
 
   bool operator==(const Initializer& o) const;
   bool operator!=(const Initializer& o) const { return !(*this == o); }
@@ -133,7 +145,7 @@ std::string to_keywords(const Conv1DSpec& spec);
 /// indent < 0 gives one line.
 std::string to_config_json(const Conv1DSpec& spec, int indent = -1);
 
-const char* padding_name(Padding p);          // "valid", "same", "causal"
-const char* data_format_name(DataFormat f);   // "channels_last", "channels_first"
+const char* padding_name(Padding p);         // "valid", "same", "causal"
+const char* data_format_name(DataFormat f);  // "channels_last", "channels_first"
 
 }  // namespace convjit
