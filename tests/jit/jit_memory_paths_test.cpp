@@ -52,7 +52,8 @@ void check_case(const GeneratedKernel& kernel, const Problem& p, std::uint32_t s
     return;
   }
   const std::size_t n = static_cast<std::size_t>(p.output_size());
-  float* storage = static_cast<float*>(std::aligned_alloc(64, (n + 64) * 4));
+  // aligned_alloc needs a size that is a multiple of the alignment (ASan checks it).
+  float* storage = static_cast<float*>(std::aligned_alloc(64, ((n + 64) * 4 + 63) / 64 * 64));
   ASSERT_NE(storage, nullptr);
   // 64-byte aligned, 4 bytes off, 16 bytes off (a std::vector's usual alignment)
   for (std::size_t shift : {std::size_t{0}, std::size_t{1}, std::size_t{4}}) {
