@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR="${CI:+ON}" > /dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_WERROR="${CI:+ON}" > /dev/null
 cmake --build build --target convjit_cli -j "$(nproc)"
 ./build/convjit demo "$@"

@@ -5,6 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 werror=OFF
 if [ -n "${CI:-}" ]; then werror=ON; fi
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCONVJIT_WERROR="$werror" > /dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVJIT_WERROR="$werror" > /dev/null
 cmake --build build -j "$(nproc)"
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"

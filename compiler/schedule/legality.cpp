@@ -44,6 +44,13 @@ void check_legal(const Schedule& s, const Problem& p) {
                                        p.groups, p.in_channels));
       }
       if (s.block_ic != 0) refuse("block_ic", "depthwise has one input channel per group");
+      // The machine code keeps an input, a mask and a weight temporary beside the accumulators.
+      if (static_cast<std::int64_t>(s.tile_t) * s.tile_oc_vecs + 3 > registers) {
+        refuse("tile_t", fmt::format("a depthwise {}x{} tile needs {} vector registers "
+                                     "({} accumulators and 3 temporaries); {} has {}",
+                                     s.tile_t, s.tile_oc_vecs, s.tile_t * s.tile_oc_vecs + 3,
+                                     s.tile_t * s.tile_oc_vecs, isa_name(s.isa), registers));
+      }
       break;
     case Strategy::kPointwise:
       if (!p.is_pointwise()) {

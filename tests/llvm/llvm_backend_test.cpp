@@ -186,8 +186,9 @@ TEST(LlvmAvx512, GeneratesZmmCodeAndRunsOnlyWhereSupported) {
   std::vector<float> w(3 * 8 * 20), b(20), in(2 * 30 * 8), out(2 * 30 * 20);
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> d(-1, 1);
-  for (auto* v : {&w, &b, &in})
-    for (float& x : *v) x = d(rng);
+  for (float& x : w) x = d(rng);
+  for (float& x : b) x = d(rng);
+  for (float& x : in) x = d(rng);
   const PackedWeights pw = k.pack_weights(w.data(), b.data());
   k.run(in.data(), pw, out.data(), 2, 30);
   const Conv1DSpec spec = parse_spec("filters=20,kernel_size=3,padding=same,activation=gelu");
@@ -209,8 +210,9 @@ TEST(LlvmJit, ThreadsGiveIdenticalBitsAndEmptyOutputsWork) {
   std::vector<float> w(5 * 6 * 12), b(12), in(7 * 200 * 6);
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> d(-1, 1);
-  for (auto* v : {&w, &b, &in})
-    for (float& x : *v) x = d(rng);
+  for (float& x : w) x = d(rng);
+  for (float& x : b) x = d(rng);
+  for (float& x : in) x = d(rng);
   const PackedWeights pw = k1.pack_weights(w.data(), b.data());
   std::vector<float> o1(static_cast<std::size_t>(k1.output_size(7, 200)));
   std::vector<float> o3(o1.size(), -1.0f);
