@@ -64,7 +64,7 @@ struct PackedBuffer {
   /// Fast path of the layout check. A weak_ptr, not a raw pointer: a kernel freed after
   /// packing and another one allocated at the same address must not look like the owner.
   std::weak_ptr<const CompiledKernel> owner;
-  std::string layout;                     ///< CompiledKernel::layout it was packed for
+  std::string layout;  ///< CompiledKernel::layout it was packed for
   AlignedFloats weights;
   AlignedFloats bias;  ///< filters floats (padded with zeros), empty without bias
 };

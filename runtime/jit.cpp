@@ -248,13 +248,13 @@ Kernel Jit::compile(const Conv1DSpec& spec, const Shape3& input_shape,
   // thread count (tuned schedules are keyed by threads).
   std::string db_path;
   if (options.schedule.empty() && options.use_tuning_db) {
-    db_path = !options.tuning_db.empty()        ? options.tuning_db
+    db_path = !options.tuning_db.empty()  ? options.tuning_db
               : !impl_->tuning_db.empty() ? impl_->tuning_db
                                           : detail::tuning_db_environment();
   }
-  const std::string key_schedule =
-      db_path.empty() ? options.schedule
-                      : fmt::format("\ttuning_db={} threads={}", db_path, threads);
+  const std::string key_schedule = db_path.empty()
+                                       ? options.schedule
+                                       : fmt::format("\ttuning_db={} threads={}", db_path, threads);
   auto compiled = impl_->cache.get_or_compile(
       detail::make_kernel_key(spec, input_shape, isa, backend.name, key_schedule), [&] {
         if (!db_path.empty()) {
@@ -267,8 +267,10 @@ Kernel Jit::compile(const Conv1DSpec& spec, const Shape3& input_shape,
               if (e.code() != ErrorCode::kIllegalSchedule && e.code() != ErrorCode::kParseError) {
                 throw;
               }
-              fmt::print(stderr, "convjit: tuning database {}: schedule '{}' refused ({}); using "
-                         "the heuristic\n", db_path, tuned, e.what());
+              fmt::print(stderr,
+                         "convjit: tuning database {}: schedule '{}' refused ({}); using "
+                         "the heuristic\n",
+                         db_path, tuned, e.what());
             }
           }
         }

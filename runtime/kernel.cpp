@@ -109,8 +109,8 @@ std::string CompiledKernel::disassemble() const {
       name, backend, isa_name(schedule().isa), code->code_size(), problem.to_string(),
       to_string(schedule()));
   const std::string own = code->assembly();  // the LLVM backend prints its own listing
-  text += own.empty() ? disassemble_x86(code->code(), code->code_size(), 0, code->annotations())
-                      : own;
+  text +=
+      own.empty() ? disassemble_x86(code->code(), code->code_size(), 0, code->annotations()) : own;
   return text;
 }
 
