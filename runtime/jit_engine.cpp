@@ -1,22 +1,26 @@
-// run_jit_engine: the public Kernel API used the way a host uses it.
 #include "runtime/jit_engine.hpp"
 
 #include <fmt/format.h>
-
-#include "convjit/jit.hpp"
 
 namespace convjit::detail {
 
 std::vector<float> run_jit_engine(const Conv1DSpec& spec, const Shape3& input_shape,
                                   const float* input, const float* kernel, const float* bias,
-                                  const EngineOptions& options) {
-  const auto isa = find_isa(options.isa);
-  if (!isa) {
-    throw Error(ErrorCode::kUnknownName, "isa",
-                fmt::format("Unknown isa: {}. Expected one of: auto, avx2, avx512", options.isa));
-  }
+                                  const EngineOptions& options, convjit::Backend backend) {
   CompileOptions compile_options;
-  compile_options.isa = *isa;
+  compile_options.backend = backend;
+  const bool llvm = backend == convjit::Backend::kLlvm;
+  if (llvm && options.isa == "x86-64") {
+    compile_options.cpu = "x86-64";  // SSE2 code following the avx2 schedule
+  } else {
+    const auto isa = find_isa(options.isa);
+    if (!isa) {
+      throw Error(ErrorCode::kUnknownName, "isa",
+                  fmt::format("Unknown isa: {}. Expected one of: auto, avx2, avx512{}", options.isa,
+                              llvm ? ", x86-64" : ""));
+    }
+    compile_options.isa = *isa;
+  }
   compile_options.schedule = options.schedule;
   compile_options.threads = options.threads;
   const Kernel k = Jit::default_jit().compile(spec, input_shape, compile_options);
