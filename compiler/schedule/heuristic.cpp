@@ -57,6 +57,27 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
     s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
   }
   s.tile_t = std::max(s.tile_t, 1);
+  // First layers with one input channel: the Xbyak kernel broadcasts each input row once for
+  // all taps that read it (taps in classes k mod stride, a class's weights in registers), so
+  // the tile leaves room for the largest class's weights (docs/jit.md, "tap classes").
+  const std::int64_t class_taps = (p.kernel + p.stride - 1) / p.stride;
+  if (s.strategy == Strategy::kFirstLayer && p.ic_per_group == 1 && p.dilation == 1 &&
+      p.kernel > p.stride) {
+    const int rows = static_cast<int>((registers - 1 - class_taps * s.tile_oc_vecs) /
+                                      std::max(s.tile_oc_vecs, 1));
+    if (rows >= 2) {
+      s.tile_t = std::min(rows, 8);
+      if (!p.length_is_dynamic && p.out_length > 0) {
+        s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
+      }
+      s.tile_t = std::max(s.tile_t, 1);
+      note(
+          fmt::format("tile_t={}: one input channel, stride {} < kernel_size {}: taps in {} "
+                      "classes of up to {}, whose weights stay in registers while each input "
+                      "row is broadcast once for every tap that reads it",
+                      s.tile_t, p.stride, p.kernel, p.stride, class_taps));
+    }
+  }
   // Long depthwise kernels (weights cannot stay in registers): one vector of channels and a
   // tall tile, so that the generator holds a group of taps' weights in registers and loads
   // each input row once per group (docs/jit.md, "input reuse across taps").

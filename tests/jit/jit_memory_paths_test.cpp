@@ -100,7 +100,7 @@ TEST(JitMemoryPaths, DepthwiseSweepPrefetchAndStreamingStores) {
             s.nontemporal_stores = nt;
             const auto kernel = generate_xbyak(p, s);
             const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
-            EXPECT_EQ(plan.dw_sweep, !plan.dw_weights_in_regs) << kernel->name();
+            EXPECT_EQ(plan.sweep, !plan.dw_weights_in_regs) << kernel->name();
             EXPECT_EQ(plan.unroll_k, true) << kernel->name();
             check_case(*kernel, p, seed++, fmt::format("depthwise C={} K={}", channels, k),
                        &failures);
@@ -159,7 +159,7 @@ TEST(JitMemoryPaths, DirectPrefetchAndStreamingStores) {
 
 // Long depthwise kernels with a tall one-vector tile: tap groups with their weights in
 // registers and each input row loaded once per group (dw_tap_block), the edge computed in
-// groups of ur_t steps, and sweeps capped at dw_sweep_blocks blocks per call (C = 13 full
+// groups of ur_t steps, and sweeps capped at sweep_blocks blocks per call (C = 13 full
 // blocks + a masked tail: two sweep calls and the tail call per time chunk).
 TEST(JitMemoryPaths, DepthwiseTapGroupsAndEdgeRows) {
   const int v = 8;
@@ -187,9 +187,9 @@ TEST(JitMemoryPaths, DepthwiseTapGroupsAndEdgeRows) {
         const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
         // 10 accumulators, input and mask temporaries, 4 weight registers.
         EXPECT_EQ(plan.dw_tap_block, 4) << kernel->name();
-        EXPECT_TRUE(plan.dw_sweep) << kernel->name();
+        EXPECT_TRUE(plan.sweep) << kernel->name();
         const std::int64_t rows = 10 + (k - 1) * dilation;
-        EXPECT_EQ(plan.dw_sweep_blocks, std::max<std::int64_t>(1, 16384 / (rows * 32)));
+        EXPECT_EQ(plan.sweep_blocks, std::max<std::int64_t>(1, 16384 / (rows * 32)));
         EXPECT_EQ(static_cast<const XbyakKernel&>(*kernel).full_stats().interior_fmas, 10 * k)
             << kernel->name();
         check_case(*kernel, p, seed++, fmt::format("depthwise tap groups K={} d={}", k, dilation),
@@ -240,7 +240,7 @@ TEST(JitMemoryPaths, Avx512FormsGenerate) {
     s.nontemporal_stores = nt;
     const Problem p = make_case_problem(c);
     const auto kernel = generate_xbyak(p, s);
-    EXPECT_TRUE(static_cast<const XbyakKernel&>(*kernel).plan().dw_sweep);
+    EXPECT_TRUE(static_cast<const XbyakKernel&>(*kernel).plan().sweep);
     EXPECT_GT(kernel->code_size(), 0u);
     ++generated;
     if (host_has_avx512()) {

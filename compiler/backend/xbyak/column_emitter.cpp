@@ -271,23 +271,25 @@ void ColumnEmitter<Vmm>::emit_nontemporal_output(int rows, const std::vector<int
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_block_advance(const Reg64& in, const Reg64& out, int sign) {
   // Moves the block pointers by one block (sign 1) or back by ColumnArgs::blocks blocks
-  // (sign -1; clobbers rax).
+  // (sign -1; clobbers rax). Direct blocks share their input channels: `in` stays.
+  const bool move_input = p_.kind == JitKind::kDepthwise;
   const int block_bytes = static_cast<int>(p_.block_width * 4);
   const int weight_bytes = static_cast<int>(p_.block_weight_floats * 4);
   if (sign > 0) {
-    c_.add(in, block_bytes);
+    if (move_input) c_.add(in, block_bytes);
     c_.add(out, block_bytes);
     c_.add(reg_bias_, block_bytes);
     c_.add(reg_w_, weight_bytes);
     return;
   }
   c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+  c_.imul(rax, rax, weight_bytes);
+  c_.sub(reg_w_, rax);
+  c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
   c_.imul(rax, rax, block_bytes);
-  c_.sub(in, rax);
+  if (move_input) c_.sub(in, rax);
   c_.sub(out, rax);
   c_.sub(reg_bias_, rax);
-  c_.imul(rax, rax, static_cast<int>(p_.K));
-  c_.sub(reg_w_, rax);
 }
 
 template <class Vmm>
@@ -355,16 +357,22 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
   st.interior_stack_refs = 0;
   st.interior_masked_ops = 0;
   c_.annotate("micro-kernel " + std::to_string(p_.ur_t) + "x" + std::to_string(v_.vecs) +
-              (p_.kind == JitKind::kDirect ? " (k, ic reduction, broadcast inputs)"
-                                           : " (depthwise, k reduction)"));
+              (p_.kind == JitKind::kDirect
+                   ? (p_.tap_class_size > 0 ? " (tap classes: each input row broadcast once)"
+                                            : " (k, ic reduction, broadcast inputs)")
+                   : " (depthwise, k reduction)"));
+  // Sweep: r12 (the length, used by the edges only) counts the blocks; reloaded below.
   Xbyak::Label sweep;
-  if (p_.dw_sweep) {
-    c_.annotate("loop channel blocks (depthwise sweep: rows in address order)");
-    c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+  const bool direct = p_.kind == JitKind::kDirect;
+  if (p_.sweep && direct) emit_prefetch();  // direct blocks share the tile's input rows
+  if (p_.sweep) {
+    c_.annotate(direct ? "loop channel blocks (sweep: output rows in address order)"
+                       : "loop channel blocks (depthwise sweep: rows in address order)");
+    c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
     c_.L(sweep);
   }
   emit_zero(p_.ur_t);
-  emit_prefetch();
+  if (!(p_.sweep && direct)) emit_prefetch();
   if (p_.kind == JitKind::kDirect) {
     emit_direct_reduction(p_.ur_t);
   } else {
@@ -372,9 +380,9 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
   }
   if (st.innermost_loop_fmas < 0) st.innermost_loop_fmas = st.interior_fmas;
   emit_output(p_.ur_t);
-  if (p_.dw_sweep) {
+  if (p_.sweep) {
     emit_block_advance(reg_inp_, reg_outp_, 1);
-    c_.dec(rax);
+    c_.dec(reg_len_);
     c_.jnz(sweep, c_.T_NEAR);
     ++st.interior_loops;
     ++st.interior_cond_branches;
@@ -388,6 +396,7 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
   ++st.interior_cond_branches;
   in_interior_ = false;
   c_.L(done);
+  if (p_.sweep) c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, length)]);
 }
 
 template <class Vmm>
@@ -439,25 +448,27 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
 
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_edge_call(Xbyak::Label& edge, std::size_t begin, std::size_t end) {
-  if (!p_.dw_sweep) {
+  if (!p_.sweep) {
     c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
     c_.mov(reg_t_end_, c_.ptr[reg_args_ + end]);
     c_.call(edge);
     return;
   }
-  // Sweep: the edge steps of every block (skipped when the phase is empty).
+  // Sweep: the edge steps of every block (skipped when the phase is empty). The block count
+  // lives on the stack: the edge uses every general register (rax: the direct ic loop).
   Xbyak::Label loop, skip;
   c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
   c_.cmp(reg_t_, c_.ptr[reg_args_ + end]);
   c_.jge(skip, c_.T_NEAR);
-  c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+  c_.push(c_.qword[reg_args_ + offsetof(ColumnArgs, blocks)]);
   c_.L(loop);
   c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
   c_.mov(reg_t_end_, c_.ptr[reg_args_ + end]);
   c_.call(edge);
   emit_block_advance(reg_in_, reg_out_, 1);
-  c_.dec(rax);
+  c_.dec(c_.qword[rsp]);
   c_.jnz(loop, c_.T_NEAR);
+  c_.add(rsp, 8);
   emit_block_advance(reg_in_, reg_out_, -1);
   c_.L(skip);
 }

@@ -57,6 +57,8 @@ class ColumnEmitter {
   void emit_direct_edge_taps();             // edge: one step, checked taps
   void emit_direct_ic_reduction(int rows);  // ic loop at rsi (input) / rdx (weights)
   void emit_direct_ic_body(int rows, int count);
+  void emit_direct_tap_classes(int rows);  // interior, tap_class_size > 0: shared broadcasts
+  void emit_direct_edge_tap_order();       // edge, tap_class_size > 0: taps in tap_order
 
   // --- depthwise (depthwise_kernel.cpp) ---
   void emit_dw_load_weights();

@@ -133,6 +133,28 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     plan.unroll_ic = static_cast<int>(std::clamp<std::int64_t>(s.unroll_ic, 1, plan.icg));
     plan.unroll_ic = std::min(plan.unroll_ic, 16);
     plan.unroll_k = s.unroll_k >= plan.K && plan.K <= 16;
+    // Tap classes (see ConvPlan::tap_class_size): the weights of one class, the accumulators
+    // and one broadcast register must fit.
+    const std::int64_t class_size = ceil_div(plan.K, plan.stride);
+    if (plan.icg == 1 && plan.stride >= 2 && plan.dilation == 1 && plan.K > plan.stride &&
+        accs + class_size * plan.ur_oc + 1 <= plan.vregs) {
+      plan.tap_class_size = static_cast<int>(class_size);
+      plan.wreg_base = accs;
+      plan.bcast_reg = accs + plan.tap_class_size * plan.ur_oc;
+    }
+    for (std::int64_t c = 0; c < (plan.tap_class_size > 0 ? plan.stride : 1); ++c) {
+      const std::int64_t step = plan.tap_class_size > 0 ? plan.stride : 1;
+      for (std::int64_t k = c; k < plan.K; k += step) plan.tap_order.push_back(k);
+    }
+    // Direct sweep: the whole row of output channels per time tile, in code, when the weights
+    // of every block stay in L1 (first layers: K * F floats). Wider weights would be reloaded
+    // from L2 on every tile; those keep one block per call.
+    constexpr std::int64_t kSweepWeightBytes = 24 * 1024;
+    const std::int64_t block_weight_bytes = plan.block_weight_floats * 4;
+    plan.sweep = s.loop_order == LoopOrder::kBatchTimeChannel && plan.groups == 1 &&
+                 plan.ocg >= 2 * plan.block_width &&
+                 block_weight_bytes * (plan.ocg / plan.block_width) <= kSweepWeightBytes;
+    plan.sweep_blocks = std::max<std::int64_t>(1, kSweepWeightBytes / block_weight_bytes);
   } else {
     plan.col_groups = 1;
     plan.col_channels = plan.C;
@@ -140,13 +162,12 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     const int wregs = static_cast<int>(plan.K) * plan.ur_oc;
     plan.dw_weights_in_regs = plan.K <= 16 && accs + wregs + 3 <= plan.vregs &&
                               plan.vregs - accs - wregs - 3 >= plan.act_temps + 2;
-    plan.dw_sweep =
+    plan.sweep =
         !plan.dw_weights_in_regs && s.loop_order == LoopOrder::kBatchTimeChannel && plan.C > 0;
     {
       constexpr std::int64_t kL1Half = 16 * 1024;
       const std::int64_t tile_rows = plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation;
-      plan.dw_sweep_blocks =
-          std::max<std::int64_t>(1, kL1Half / (tile_rows * plan.block_width * 4));
+      plan.sweep_blocks = std::max<std::int64_t>(1, kL1Half / (tile_rows * plan.block_width * 4));
     }
     const int base = accs + (plan.dw_weights_in_regs ? wregs : 0);
     if (base + 3 > plan.vregs) {

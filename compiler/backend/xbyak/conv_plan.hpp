@@ -74,20 +74,31 @@ struct ConvPlan {
   ColumnVariant full;                    ///< blocks of block_width channels
   ColumnVariant tail;                    ///< the last, narrower block of a group (if any)
   int unroll_ic = 1;                     ///< direct: input channels per emitted reduction step
-  bool unroll_k = false;                 ///< taps emitted straight (no k loop) in the interior
+  /// Direct, one input channel per group, stride > 1, dilation 1 (first layers): taps are
+  /// taken in classes k mod stride, and one broadcast of input row q*stride + c feeds every
+  /// row of the tile whose tap in class c reads it (rows q, q-1, ... with taps c, c+s, ...).
+  /// Each accumulator still sums its taps in one fixed order (tap_order), the edge's too.
+  /// 0: off; else the most taps in one class (their weights are held in registers).
+  int tap_class_size = 0;
+  /// The order in which every output element sums its taps (direct kernels).
+  std::vector<std::int64_t> tap_order;
+  bool unroll_k = false;  ///< taps emitted straight (no k loop) in the interior
 
   // --- registers ---
   int act_temps = 0;   ///< temporaries the activation emitter needs
   int wreg_base = 0;   ///< direct: ur_oc weight registers; depthwise: K*ur_oc
   int bcast_reg = -1;  ///< direct AVX2: broadcast register
   bool dw_weights_in_regs = false;
-  /// Depthwise, channel blocks innermost (loop_order btc, weights not in registers): a column
-  /// call sweeps ColumnArgs::blocks full blocks per time tile, so input and output rows are
-  /// read and written in address order (the hardware prefetchers follow them).
-  bool dw_sweep = false;
-  /// Sweep: at most this many blocks per column call, so that the input rows one tile reads
-  /// (ur_t*stride + (K-1)*dilation rows of the swept channels) stay in half of L1.
-  std::int64_t dw_sweep_blocks = 1;
+  /// Channel blocks innermost inside the generated code (loop_order btc): a column call sweeps
+  /// ColumnArgs::blocks full blocks per time tile, so output rows (and depthwise input rows)
+  /// are written and read in address order, which the hardware prefetchers follow.
+  /// Depthwise: when the weights are not in registers. Direct: one column group
+  /// (groups == 1) whose weights for the whole sweep fit in L1 (the first layer: C = 1).
+  bool sweep = false;
+  /// Sweep: at most this many blocks per column call. Depthwise: the input rows one tile
+  /// reads (ur_t*stride + (K-1)*dilation rows of the swept channels) stay in half of L1.
+  /// Direct: the swept blocks' weights stay in three quarters of L1.
+  std::int64_t sweep_blocks = 1;
   int dw_in_tmp = -1, dw_w_tmp = -1, dw_mask_tmp = -1;  ///< depthwise temporaries
   /// Depthwise, straight taps, weights not in registers, stride 1: the interior holds the
   /// weights of this many consecutive taps in registers (from dw_w_tmp on) and loads each

@@ -185,7 +185,7 @@ void XbyakKernel::run_columns(const float* in_rows, float* out_rows, const float
     fn(&ca);
     return blocks == 1 ? end : start + blocks * plan_.block_width;
   };
-  // Depthwise sweep: a call computes up to dw_sweep_blocks full blocks of [oc0, oc1) (then the
+  // Sweep: a call computes up to sweep_blocks full blocks of [oc0, oc1) (then the
   // tail block).
   const std::int64_t full_end = (plan_.col_channels / plan_.block_width) * plan_.block_width;
   auto sweep = [&](std::int64_t c0, std::int64_t c1) {
@@ -193,14 +193,14 @@ void XbyakKernel::run_columns(const float* in_rows, float* out_rows, const float
     const std::int64_t sweep_end = std::min(oc1, full_end);
     while (oc < sweep_end) {
       const std::int64_t blocks = std::min(
-          plan_.dw_sweep_blocks, (sweep_end - oc + plan_.block_width - 1) / plan_.block_width);
+          plan_.sweep_blocks, (sweep_end - oc + plan_.block_width - 1) / plan_.block_width);
       oc = call(oc, c0, c1, blocks);
     }
     while (oc < oc1) oc = call(oc, c0, c1, 1);
   };
 
   const std::int64_t chunk = plan_.block_t > 0 ? plan_.block_t : t1 - t0;
-  if (plan_.dw_sweep) {
+  if (plan_.sweep) {
     for (std::int64_t c0 = t0; c0 < t1; c0 += chunk) sweep(c0, std::min(c0 + chunk, t1));
   } else if (plan_.loop_order == LoopOrder::kBatchTimeChannel) {
     for (std::int64_t c0 = t0; c0 < t1; c0 += chunk) {
