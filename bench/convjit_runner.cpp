@@ -84,8 +84,9 @@ void ConvjitRunner::run() {
   detail::EngineOptions eo;
   eo.isa = options_.isa;
   eo.threads = options_.threads;
-  output_ =
+  const std::vector<float> out =
       detail::run_engine(options_.engine, spec_, shape_.input_shape(), input_, kernel_, bias_, eo);
+  output_.assign(out.begin(), out.end());
 }
 
 double ConvjitRunner::fresh_compile_us(int repeats) const {

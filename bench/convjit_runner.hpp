@@ -1,6 +1,9 @@
 // ConvjitRunner — convjit's side of the bench: prepare once (compile + pack), then time run().
 #pragma once
 
+#include <cstddef>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,31 @@ struct ConvjitOptions {
   bool use_tuning_db = true;
 };
 
+/// 64-byte aligned storage, as a host that cares about speed allocates its activations (and
+/// as oneDNN's memory objects are): aligned output rows let kernels take streaming stores.
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  CacheLineAllocator() = default;
+  template <class U>
+  CacheLineAllocator(const CacheLineAllocator<U>&) {}  // NOLINT: rebinding is implicit
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const CacheLineAllocator<U>&) const {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const CacheLineAllocator<U>&) const {
+    return false;
+  }
+};
+
 /// The engines the bench can time ("jit" first when the library has it).
 std::vector<std::string> convjit_engine_names();
 
@@ -38,8 +66,8 @@ class ConvjitRunner {
 
   /// One run of the layer on the input into the output buffer (the timed part).
   void run();
-  /// The last run's output, (N, Lout, F) channels_last.
-  const std::vector<float>& output() const { return output_; }
+  /// The last run's output, (N, Lout, F) channels_last (a copy).
+  std::vector<float> output() const { return {output_.begin(), output_.end()}; }
 
   /// Microseconds of the compile in the constructor (a cache miss in a fresh Jit), or NaN
   /// for an engine without a compile step.
@@ -63,7 +91,7 @@ class ConvjitRunner {
   const float* bias_;
   Kernel compiled_;
   PackedWeights packed_;
-  std::vector<float> output_;
+  std::vector<float, CacheLineAllocator<float>> output_;  ///< 64-byte aligned
   double compile_us_;
 };
 

@@ -144,6 +144,10 @@ TEST(JitMemoryPaths, DirectPrefetchAndStreamingStores) {
           s.unroll_k = nt ? 16 : 1;
           const auto kernel = generate_xbyak(p, s);
           EXPECT_GE(static_cast<const XbyakKernel&>(*kernel).plan().prefetch_tiles, 1);
+          // Streaming stores only where rows are whole cache lines apart (F*4 % 64 == 0).
+          EXPECT_EQ(static_cast<const XbyakKernel&>(*kernel).plan().nontemporal,
+                    nt && (shape.filters * 4) % 64 == 0)
+              << kernel->name();
           check_case(*kernel, p, seed++,
                      fmt::format("direct C={} F={} g={} s={}", shape.channels, shape.filters,
                                  shape.groups, stride),

@@ -210,7 +210,11 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
         static_cast<int>(std::clamp<std::int64_t>(ceil_div(s.prefetch_distance, tile_bytes), 1, 4));
     plan.prefetch_bytes = plan.kind == JitKind::kDirect ? plan.icg * 4 : plan.block_width * 4;
   }
-  plan.nontemporal = s.nontemporal_stores;
+  // Streaming stores only of whole cache lines: a block narrower than a line (or rows that
+  // are not whole lines apart) would stream half lines, each its own slow partial write
+  // (tile 3x1 on mamba_dw: 17x slower). Such schedules keep ordinary stores.
+  plan.nontemporal = s.nontemporal_stores && (plan.block_width * 4) % 64 == 0 &&
+                     (plan.F * 4) % 64 == 0;
 
   plan.loop_order = s.loop_order;
   plan.block_t = s.block_t > 0 ? std::max<std::int64_t>(s.block_t, plan.ur_t) : 0;
