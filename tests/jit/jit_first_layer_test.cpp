@@ -1,5 +1,6 @@
-// The first-layer paths of the Xbyak direct kernel against the reference: tap classes (one
-// input channel, stride > 1: each input row broadcast once for every tap that reads it, the
+// The edge and first-layer paths of the Xbyak direct kernel against the reference: the
+// direct edge in groups of ur_t steps (each tap's in-range rows found at run time), tap classes
+// (one input channel, stride > 1: each input row broadcast once for every tap that reads it, the
 // taps of each element summed in ConvPlan::tap_order, the edge in the same order) and the
 // direct channel-block sweep (loop_order btc, weights of the sweep in L1: one call computes
 // whole output rows). Every run checks canaries and split ranges bit for bit: a split that
@@ -163,6 +164,52 @@ TEST(JitFirstLayer, DefaultScheduleForWav2vec2FirstLayer) {
       EXPECT_TRUE(r.ok) << r.message;
     }
   }
+}
+
+// The direct edge in groups of ur_t steps: long edges (dilated causal and same padding,
+// WaveNet's d=256), strides, tails, groups that touch both ends of a short input (they take
+// single steps), and splits that move elements between the interior, the groups and the
+// single steps: every element must keep its bits.
+TEST(JitDirectEdge, GroupsOfStepsMatchReference) {
+  int cases = 0, failures = 0;
+  std::uint32_t seed = 5200;
+  for (std::int64_t length : {9, 23, 120}) {
+    for (std::int64_t dilation : {1, 7, 33}) {
+      for (std::int64_t stride : {1, 2}) {
+        for (Padding pad : {Padding::kSame, Padding::kCausal, Padding::kValid}) {
+          if (pad == Padding::kCausal && stride > 1) continue;
+          ConvCase c;
+          c.batch = 2;
+          c.length = length;
+          c.channels = 5 + static_cast<std::int64_t>(seed % 3) * 6;  // 5, 11, 17
+          c.filters = (seed % 2) != 0 ? 19 : 32;                     // with and without a tail
+          c.kernel = 2 + static_cast<std::int64_t>(seed % 3);
+          c.dilation = dilation;
+          c.stride = stride;
+          c.padding = pad;
+          c.activation = (seed % 4) == 0 ? Activation::kTanh : Activation::kLinear;
+          c.use_bias = (seed % 5) != 0;
+          const Problem p = make_case_problem(c);
+          if (p.out_length <= 0) continue;
+          const int tile_t = (seed % 2) != 0 ? 6 : 3;
+          Schedule s = make_schedule(Isa::kAvx2, tile_t, 2, Strategy::kDirect, 4);
+          s.loop_order =
+              (seed % 3) == 0 ? LoopOrder::kBatchTimeChannel : LoopOrder::kBatchChannelTime;
+          const auto kernel = generate_xbyak(p, s);
+          EXPECT_EQ(as_xbyak(*kernel).plan().tap_class_size, 0) << kernel->name();
+          const CaseData d = make_data(p, seed++);
+          const CheckResult r = run_and_check(*kernel, p, d, /*check_splits=*/true);
+          if (!r.ok && ++failures <= 10) {
+            ADD_FAILURE() << fmt::format("L={} d={} s={} {}: {}", length, dilation, stride,
+                                         kernel->name(), r.message);
+          }
+          ++cases;
+        }
+      }
+    }
+  }
+  EXPECT_GE(cases, 40);
+  EXPECT_EQ(failures, 0);
 }
 
 }  // namespace

@@ -406,9 +406,11 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
   c_.align(16);
   c_.annotate("edge: one output step at a time, taps checked against [0, L)");
   c_.L(edge);
-  if (p_.kind == JitKind::kDepthwise && p_.ur_t > 1) {
-    // Depthwise: whole groups of ur_t steps first (independent accumulator chains; a single
-    // step is one chain of K dependent FMAs per vector), then single steps.
+  const bool direct_groups = p_.kind == JitKind::kDirect && p_.ur_t > 1 && p_.tap_class_size == 0;
+  if ((p_.kind == JitKind::kDepthwise || direct_groups) && p_.ur_t > 1) {
+    // Whole groups of ur_t steps first (independent accumulator chains; a single step is
+    // one chain of K (depthwise) or K*icg (direct) dependent FMAs per vector), then single
+    // steps.
     Xbyak::Label group, singles;
     c_.annotate("edge: groups of " + std::to_string(p_.ur_t) + " steps, taps checked per step");
     c_.L(group);
@@ -419,8 +421,14 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
     c_.sub(reg_inp_, reg_pad_);
     c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
     c_.add(reg_outp_, reg_out_);
-    emit_zero(p_.ur_t);
-    emit_dw_edge_rows(p_.ur_t);
+    if (direct_groups) {
+      emit_direct_edge_rows(singles);
+      c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));  // r15 was a temporary
+      c_.add(reg_outp_, reg_out_);
+    } else {
+      emit_zero(p_.ur_t);
+      emit_dw_edge_rows(p_.ur_t);
+    }
     emit_output(p_.ur_t);
     c_.add(reg_t_, p_.ur_t);
     c_.jmp(group, c_.T_NEAR);

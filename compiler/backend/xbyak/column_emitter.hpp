@@ -53,10 +53,13 @@ class ColumnEmitter {
   void zero(const Vmm& v);
 
   // --- direct (direct_kernel.cpp) ---
-  void emit_direct_reduction(int rows);     // interior: taps at r14
-  void emit_direct_edge_taps();             // edge: one step, checked taps
-  void emit_direct_ic_reduction(int rows);  // ic loop at rsi (input) / rdx (weights)
-  void emit_direct_ic_body(int rows, int count);
+  void emit_direct_reduction(int rows);               // interior: taps at r14
+  void emit_direct_edge_taps();                       // edge: one step, checked taps
+  void emit_direct_edge_rows(Xbyak::Label& singles);  // edge: ur_t steps, valid row ranges
+  /// ic loop over tile rows [row_begin, row_end) at rsi (input) / rdx (weights); unroll_ic
+  /// 0: the plan's.
+  void emit_direct_ic_reduction(int row_begin, int row_end, int unroll_ic = 0);
+  void emit_direct_ic_body(int row_begin, int row_end, int count);
   void emit_direct_tap_classes(int rows);  // interior, tap_class_size > 0: shared broadcasts
   void emit_direct_edge_tap_order();       // edge, tap_class_size > 0: taps in tap_order
 

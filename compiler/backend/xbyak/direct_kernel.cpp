@@ -13,6 +13,7 @@
 // every tile row that reads it (K=10, s=5: 0.3 broadcasts per FMA instead of 0.5).
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "compiler/backend/xbyak/column_emitter.hpp"
 
@@ -21,14 +22,14 @@ namespace convjit::detail {
 using namespace Xbyak::util;  // NOLINT: register names read like assembly
 
 template <class Vmm>
-void ColumnEmitter<Vmm>::emit_direct_ic_body(int rows, int count) {
+void ColumnEmitter<Vmm>::emit_direct_ic_body(int row_begin, int row_end, int count) {
   const std::int64_t w_stride = p_.block_width * 4;
   const std::int64_t row_bytes = p_.stride * p_.C * 4;
   for (int u = 0; u < count; ++u) {
     for (int j = 0; j < v_.vecs; ++j) {
       c_.vmovups(vreg(p_.wreg_base + j), mem(reg_aw_, u * w_stride + j * vec_bytes()));
     }
-    for (int i = 0; i < rows; ++i) {
+    for (int i = row_begin; i < row_end; ++i) {
       const std::int64_t disp = i * row_bytes + u * 4;
       if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
         for (int j = 0; j < v_.vecs; ++j) {
@@ -45,8 +46,8 @@ void ColumnEmitter<Vmm>::emit_direct_ic_body(int rows, int count) {
 }
 
 template <class Vmm>
-void ColumnEmitter<Vmm>::emit_direct_ic_reduction(int rows) {
-  const int unroll = p_.unroll_ic;
+void ColumnEmitter<Vmm>::emit_direct_ic_reduction(int row_begin, int row_end, int unroll_ic) {
+  const int unroll = unroll_ic > 0 ? unroll_ic : p_.unroll_ic;
   const std::int64_t iters = p_.icg / unroll;
   const int rem = static_cast<int>(p_.icg % unroll);
   const std::int64_t w_stride = p_.block_width * 4;
@@ -56,19 +57,19 @@ void ColumnEmitter<Vmm>::emit_direct_ic_reduction(int rows) {
     if (in_interior_) c_.annotate("loop ic (x" + std::to_string(unroll) + ")");
     c_.L(loop);
     const int head = stats_.interior_fmas;
-    emit_direct_ic_body(rows, unroll);
+    emit_direct_ic_body(row_begin, row_end, unroll);
     c_.add(reg_ai_, unroll * 4);
     c_.add(reg_aw_, static_cast<int>(unroll * w_stride));
     c_.dec(reg_ic_);
     c_.jnz(loop, c_.T_NEAR);
     close_interior_loop(head);
   } else if (iters == 1) {
-    emit_direct_ic_body(rows, unroll);
+    emit_direct_ic_body(row_begin, row_end, unroll);
     c_.add(reg_ai_, unroll * 4);
     c_.add(reg_aw_, static_cast<int>(unroll * w_stride));
   }
   if (rem > 0) {
-    emit_direct_ic_body(rows, rem);
+    emit_direct_ic_body(row_begin, row_end, rem);
     c_.add(reg_ai_, rem * 4);
     c_.add(reg_aw_, static_cast<int>(rem * w_stride));
   }
@@ -135,7 +136,7 @@ void ColumnEmitter<Vmm>::emit_direct_reduction(int rows) {
   c_.mov(reg_aw_, reg_w_);
   if (p_.unroll_k) {
     for (std::int64_t k = 0; k < p_.K; ++k) {
-      emit_direct_ic_reduction(rows);
+      emit_direct_ic_reduction(0, rows);
       if (k + 1 < p_.K && tap_step != 0) c_.add(reg_ai_, static_cast<int>(tap_step));
     }
     return;
@@ -145,11 +146,91 @@ void ColumnEmitter<Vmm>::emit_direct_reduction(int rows) {
   c_.annotate("loop k");
   c_.L(loop);
   const int head = stats_.interior_fmas;
-  emit_direct_ic_reduction(rows);
+  emit_direct_ic_reduction(0, rows);
   if (tap_step != 0) c_.add(reg_ai_, static_cast<int>(tap_step));
   c_.dec(reg_k_);
   c_.jnz(loop, c_.T_NEAR);
   close_interior_loop(head);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_direct_edge_rows(Xbyak::Label& singles) {
+  // ur_t steps at r14 (input position of tap 0, row 0). A single step is one chain of
+  // K*icg dependent FMAs per vector (latency bound); a group keeps ur_t independent chains.
+  // Positions grow with the row, so the rows a tap reads inside [0, L) are a range: a
+  // suffix [i0, ur_t) at the left edge, a prefix [0, i1) at the right edge (a group that
+  // touches both edges takes the single steps). The range is found at run time and a
+  // compare chain jumps to the ic reduction emitted for it (ic not unrolled: edge code is
+  // cold, and its size is compile time). Each element sums its valid taps in ascending
+  // order with ic ascending, as the interior and the single steps do: identical bits.
+  const int rows = p_.ur_t;
+  const std::int64_t tap_weights = p_.icg * p_.block_width * 4;
+  const int stride = static_cast<int>(p_.stride);
+  const std::int64_t last_tap = (rows - 1) * p_.stride + (p_.K - 1) * p_.dilation;
+  Xbyak::Label both_ok, tap_loop, left, right, done;
+  c_.test(reg_inp_, reg_inp_);
+  c_.jns(both_ok, c_.T_NEAR);
+  c_.lea(r15, c_.ptr[reg_inp_ + static_cast<int>(last_tap)]);
+  c_.cmp(r15, reg_len_);
+  c_.jge(singles, c_.T_NEAR);  // both edges in one group: one step at a time
+  c_.L(both_ok);
+  emit_zero(rows);
+  c_.mov(reg_aw_, reg_w_);
+  c_.mov(reg_k_, p_.K);
+  c_.L(tap_loop);
+  c_.imul(reg_ai_, reg_inp_, static_cast<int>(p_.C * 4));
+  c_.add(reg_ai_, reg_in_);  // row 0's input (rows outside the range are not read)
+  c_.xor_(eax, eax);
+  c_.test(reg_inp_, reg_inp_);
+  c_.jns(right, c_.T_NEAR);
+  // Left edge: rax = i0, the rows whose position is < 0.
+  Xbyak::Label find_i0;
+  c_.L(find_i0);
+  c_.inc(rax);
+  c_.cmp(rax, rows);
+  c_.je(left, c_.T_NEAR);
+  c_.imul(r15, rax, stride);
+  c_.add(r15, reg_inp_);
+  c_.js(find_i0, c_.T_NEAR);
+  c_.jmp(left, c_.T_NEAR);
+  // Right edge (or none): rax = i1, the rows whose position is < L.
+  c_.L(right);
+  Xbyak::Label find_i1, have_i1;
+  c_.L(find_i1);
+  c_.cmp(rax, rows);
+  c_.je(have_i1, c_.T_NEAR);
+  c_.imul(r15, rax, stride);
+  c_.add(r15, reg_inp_);
+  c_.cmp(r15, reg_len_);
+  c_.jge(have_i1, c_.T_NEAR);
+  c_.inc(rax);
+  c_.jmp(find_i1, c_.T_NEAR);
+  c_.L(have_i1);
+  std::vector<Xbyak::Label> prefix(rows + 1), suffix(rows + 1);
+  for (int i1 = 0; i1 <= rows; ++i1) {
+    c_.cmp(rax, i1);
+    c_.je(prefix[i1], c_.T_NEAR);
+  }
+  c_.L(left);
+  for (int i0 = 1; i0 <= rows; ++i0) {
+    c_.cmp(rax, i0);
+    c_.je(suffix[i0], c_.T_NEAR);
+  }
+  auto reduction = [&](Xbyak::Label& label, int begin, int end) {
+    c_.L(label);
+    if (end > begin) {
+      emit_direct_ic_reduction(begin, end, 1);  // moves rdx on by one tap
+    } else {
+      c_.add(reg_aw_, static_cast<int>(tap_weights));
+    }
+    c_.jmp(done, c_.T_NEAR);
+  };
+  for (int i1 = 0; i1 <= rows; ++i1) reduction(prefix[i1], 0, i1);
+  for (int i0 = 1; i0 <= rows; ++i0) reduction(suffix[i0], i0, rows);
+  c_.L(done);
+  c_.add(reg_inp_, static_cast<int>(p_.dilation));
+  c_.dec(reg_k_);
+  c_.jnz(tap_loop, c_.T_NEAR);
 }
 
 template <class Vmm>
@@ -167,7 +248,7 @@ void ColumnEmitter<Vmm>::emit_direct_edge_taps() {
   c_.jae(skip, c_.T_NEAR);  // unsigned: position < 0 or >= L is padding
   c_.imul(reg_ai_, reg_inp_, static_cast<int>(p_.C * 4));
   c_.add(reg_ai_, reg_in_);
-  emit_direct_ic_reduction(1);
+  emit_direct_ic_reduction(0, 1);
   c_.jmp(next, c_.T_NEAR);
   c_.L(skip);
   c_.add(reg_aw_, static_cast<int>(tap_weights));
@@ -177,14 +258,16 @@ void ColumnEmitter<Vmm>::emit_direct_edge_taps() {
   c_.jnz(loop, c_.T_NEAR);
 }
 
-template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_body(int, int);
-template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_reduction(int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_body(int, int, int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_reduction(int, int, int);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_rows(Xbyak::Label&);
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_reduction(int);
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_taps();
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_tap_classes(int);
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_tap_order();
-template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_body(int, int);
-template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_reduction(int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_body(int, int, int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_reduction(int, int, int);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_edge_rows(Xbyak::Label&);
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_reduction(int);
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_edge_taps();
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_tap_classes(int);
