@@ -27,6 +27,11 @@ struct BenchOptions {
   bool use_onednn = true;       ///< false: convjit only, even when oneDNN is built in
   double budget_seconds = 0.3;  ///< timed seconds per shape and engine (not under --quick)
   std::uint64_t seed = 1;       ///< of the random input and weights
+  /// "wall" (steady clock) or "cpu": the calling thread's CPU time, which does not count
+  /// time spent descheduled by other processes (1 thread only: both engines then run on
+  /// the calling thread). Error(kInvalidValue, "clock") for another value or cpu with
+  /// threads > 1.
+  std::string clock = "wall";
   /// --tuned: this tuning database's schedules (`convjit tune`) are timed head to head with
   /// the heuristic's for every shape (BenchRow::tuned_*); convjit's main columns then use
   /// the heuristic. Empty: no tuned columns (CONVJIT_TUNING_DB applies as for any compile).

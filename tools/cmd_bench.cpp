@@ -63,6 +63,11 @@ void add_bench_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0.001, 100.0));
   cmd->add_option("--seed", args->options.seed, "seed of the random input and weights");
+  cmd->add_option("--clock", args->options.clock,
+                  "wall, or cpu: the calling thread's CPU time, robust to other processes on a\n"
+                  "shared machine (--threads 1 only)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wall", "cpu"}));
   cmd->add_flag("--tuned", args->tuned,
                 "also time the tuning database's schedules (convjit tune) head to head with the\n"
                 "heuristic's, per shape");

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "bench/bench_suite.hpp"
 #include "bench/onednn_runner.hpp"
@@ -92,6 +94,38 @@ TEST(BenchSuite, ConvjitOnlyRunChecksAgainstTheReference) {
   EXPECT_FALSE(rep.rows[0].onednn);
   EXPECT_TRUE(rep.rows[0].check_ok) << rep.rows[0].check;
   EXPECT_NE(rep.rows[0].check.find("vs reference ok"), std::string::npos) << rep.rows[0].check;
+  std::filesystem::remove(o.suite_path);
+}
+
+// --clock cpu: the calling thread's CPU time; said in the notes; refused for several
+// threads (the other threads' time would not count) and for unknown clock names.
+TEST(BenchSuite, CpuClockTimesTheCallingThread) {
+  BenchOptions o;
+  o.suite_path = write_tiny_suite();
+  o.shape = "tiny_same";
+  o.quick = true;
+  o.clock = "cpu";
+  const BenchReport rep = run_bench(o, nullptr);
+  ASSERT_EQ(rep.rows.size(), 1u);
+  EXPECT_TRUE(rep.rows[0].check_ok) << rep.rows[0].check;
+  EXPECT_GT(rep.rows[0].time_us, 0.0);
+  bool noted = false;
+  for (const std::string& n : rep.notes) noted = noted || n.find("clock=cpu") != std::string::npos;
+  EXPECT_TRUE(noted);
+
+  for (const auto& [clock, threads] :
+       {std::pair<std::string, int>{"cpu", 2}, std::pair<std::string, int>{"sundial", 1}}) {
+    o.clock = clock;
+    o.threads = threads;
+    try {
+      run_bench(o, nullptr);
+      FAIL() << "no error for clock=" << clock << " threads=" << threads;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kInvalidValue);
+      EXPECT_EQ(e.argument(), "clock");
+      EXPECT_NE(std::string(e.what()).find("Received:"), std::string::npos) << e.what();
+    }
+  }
   std::filesystem::remove(o.suite_path);
 }
 
