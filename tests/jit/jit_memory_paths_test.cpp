@@ -9,11 +9,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
 #include "compiler/backend/xbyak/generate.hpp"
 #include "compiler/backend/xbyak/xbyak_kernel.hpp"
+#include "compiler/reference/reference.hpp"
 #include "jit_harness.hpp"
 
 namespace convjit::detail::jit_test {
@@ -225,6 +227,93 @@ TEST(JitMemoryPaths, DefaultScheduleUsesTapGroupsForLongDepthwise) {
   int failures = 0;
   check_case(*kernel, p, 1400u, "default depthwise K=31", &failures);
   EXPECT_EQ(failures, 0);
+}
+
+// Streaming stores and 4 KiB aliasing: where the output runs a few blocks ahead of the
+// input modulo 4 KiB, ascending sweeps would make every input load wait for the previous
+// blocks' streamed stores, so the driver sweeps down (or, without a sweep, stores
+// normally). Every placement must give the reference's values and the same bits.
+TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
+  ConvCase c;
+  c.batch = 1;
+  c.length = 40;
+  c.channels = 512;  // rows 2 KiB apart: row pairs alias at 0 and 2 KiB
+  c.filters = 512;
+  c.groups = 512;
+  c.kernel = 4;
+  c.padding = Padding::kCausal;
+  const Problem p = make_case_problem(c);
+  Schedule s = make_schedule(Isa::kAvx2, 6, 2, Strategy::kDepthwise);
+  s.loop_order = LoopOrder::kBatchTimeChannel;
+  s.nontemporal_stores = true;
+  const auto kernel = generate_xbyak(p, s);
+  const ConvPlan& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+  ASSERT_TRUE(plan.sweep);
+  ASSERT_TRUE(plan.nontemporal);
+
+  const std::size_t in_floats = static_cast<std::size_t>(p.input_size());
+  const std::size_t out_floats = static_cast<std::size_t>(p.output_size());
+  const std::size_t arena_bytes = (in_floats + out_floats) * 4 + 3 * 4096;
+  auto* arena = static_cast<float*>(std::aligned_alloc(4096, arena_bytes / 4096 * 4096 + 4096));
+  ASSERT_NE(arena, nullptr);
+  const CaseData d = make_data(p, 31);
+  std::vector<float> packed(kernel->packed_weights_floats());
+  kernel->pack_weights(d.kernel.data(), packed.data());
+  std::vector<float> expected(out_floats);
+  reference_conv1d(p, d.input.data(), d.kernel.data(), d.bias.data(), expected.data());
+  const double tol = 1e-5 * accumulation_scale(p, d);
+
+  struct Placement {
+    std::int64_t in_shift, out_shift;  // bytes past 4 KiB boundaries
+    StoreMode mode;
+  };
+  const std::vector<float>* first = nullptr;
+  std::vector<std::vector<float>> results;
+  results.reserve(4);
+  // Output 64 bytes behind the input (ascending is safe), 64 ahead (descending), 48 ahead
+  // with a 16-byte aligned input (a std::vector's; `convjit bench`), 1 KiB ahead.
+  for (const Placement& pl : {Placement{64, 0, {true, false}}, Placement{0, 64, {true, true}},
+                              Placement{16, 64, {true, true}}, Placement{0, 1024, {true, false}}}) {
+    const std::size_t in_bytes = (in_floats * 4 + 64 + 4095) / 4096 * 4096;
+    float* in = arena + pl.in_shift / 4;
+    float* out = arena + (in_bytes + static_cast<std::size_t>(pl.out_shift)) / 4;
+    const std::int64_t out_minus_in = pl.out_shift - pl.in_shift;
+    std::copy(d.input.begin(), d.input.end(), in);
+    const StoreMode mode = store_mode(plan, in, out);
+    EXPECT_EQ(mode.streaming, pl.mode.streaming) << out_minus_in;
+    EXPECT_EQ(mode.descending, pl.mode.descending) << out_minus_in;
+    KernelArgs a;
+    a.input = in;
+    a.weights = packed.data();
+    a.bias = d.bias.data();
+    a.output = out;
+    a.length = p.length;
+    a.out_length = p.out_length;
+    a.pad_left = p.pad_left;
+    a.n_end = p.batch;
+    a.t_end = p.out_length;
+    a.oc_end = p.filters;
+    kernel->entry()(&a);
+    results.emplace_back(out, out + out_floats);
+    double worst = 0.0;
+    for (std::size_t i = 0; i < out_floats; ++i) {
+      worst = std::max(worst, std::abs(static_cast<double>(results.back()[i]) - expected[i]));
+    }
+    EXPECT_LE(worst, tol) << "out - in = " << out_minus_in;
+    if (first == nullptr) first = &results.front();
+    EXPECT_EQ(std::memcmp(first->data(), results.back().data(), out_floats * 4), 0)
+        << "out - in = " << out_minus_in;
+  }
+  // Without a sweep there is no other order: a hazardous placement stores normally.
+  Schedule columns = s;
+  columns.loop_order = LoopOrder::kBatchChannelTime;
+  const auto k2 = generate_xbyak(p, columns);
+  const ConvPlan& plan2 = static_cast<const XbyakKernel&>(*k2).plan();
+  EXPECT_FALSE(plan2.sweep);
+  EXPECT_FALSE(store_mode(plan2, arena, arena + 16).streaming);  // output 64 bytes ahead
+  EXPECT_TRUE(store_mode(plan2, arena + 16, arena).streaming);
+  EXPECT_FALSE(store_mode(plan2, arena, arena + 4100).streaming);  // misaligned output
+  std::free(arena);
 }
 
 // The AVX-512 forms of the same paths generate (execution needs an AVX-512 host).

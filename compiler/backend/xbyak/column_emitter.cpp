@@ -236,16 +236,17 @@ void ColumnEmitter<Vmm>::emit_output(int rows) {
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_nontemporal_output(int rows, const std::vector<int>& temps,
                                                  int mask_reg) {
-  // Streaming stores need aligned vectors: rows are F*4 bytes apart (a multiple of the
-  // vector) and blocks start on whole vectors, so the column's base decides (one branch per
-  // tile). Both paths store the same values.
+  // Streaming stores need aligned vectors (rows are F*4 bytes apart, a multiple of a line,
+  // and blocks start on whole vectors, so the column's base decides) and buffers whose
+  // addresses do not make later input loads wait for them: the driver decides per call
+  // (ColumnArgs::streaming), one branch per tile. Both paths store the same values.
   const std::int64_t row_bytes = p_.F * 4;
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < v_.vecs; ++j) emit_activation(acc(i, j).getIdx(), temps);
   }
   Xbyak::Label unaligned, done;
-  c_.test(reg_out_.cvt32(), static_cast<std::uint32_t>(vec_bytes() - 1));
-  c_.jnz(unaligned, c_.T_NEAR);
+  c_.cmp(c_.qword[reg_args_ + offsetof(ColumnArgs, streaming)], 0);
+  c_.je(unaligned, c_.T_NEAR);
   ++stats_.interior_cond_branches;
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < v_.vecs; ++j) {
@@ -269,27 +270,40 @@ void ColumnEmitter<Vmm>::emit_nontemporal_output(int rows, const std::vector<int
 }
 
 template <class Vmm>
-void ColumnEmitter<Vmm>::emit_block_advance(const Reg64& in, const Reg64& out, int sign) {
-  // Moves the block pointers by one block (sign 1) or back by ColumnArgs::blocks blocks
-  // (sign -1; clobbers rax). Direct blocks share their input channels: `in` stays.
+void ColumnEmitter<Vmm>::emit_block_advance(const Reg64& in, const Reg64& out, BlockMove move) {
+  // Moves the block pointers (input: depthwise only; direct blocks share their input
+  // channels) by one block on or back, or by ColumnArgs::blocks blocks back, or on to the
+  // last of them (the last two clobber rax).
   const bool move_input = p_.kind == JitKind::kDepthwise;
   const int block_bytes = static_cast<int>(p_.block_width * 4);
   const int weight_bytes = static_cast<int>(p_.block_weight_floats * 4);
-  if (sign > 0) {
-    if (move_input) c_.add(in, block_bytes);
-    c_.add(out, block_bytes);
-    c_.add(reg_bias_, block_bytes);
-    c_.add(reg_w_, weight_bytes);
+  if (move == BlockMove::kNext || move == BlockMove::kPrevious) {
+    const int sign = move == BlockMove::kNext ? 1 : -1;
+    if (move_input) c_.add(in, sign * block_bytes);
+    c_.add(out, sign * block_bytes);
+    c_.add(reg_bias_, sign * block_bytes);
+    c_.add(reg_w_, sign * weight_bytes);
     return;
   }
-  c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
-  c_.imul(rax, rax, weight_bytes);
-  c_.sub(reg_w_, rax);
-  c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
-  c_.imul(rax, rax, block_bytes);
-  if (move_input) c_.sub(in, rax);
-  c_.sub(out, rax);
-  c_.sub(reg_bias_, rax);
+  const bool back = move == BlockMove::kBackToFirst;
+  auto blocks_times = [&](int bytes) {
+    c_.mov(rax, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+    if (!back) c_.dec(rax);  // to the last block: blocks - 1 on
+    c_.imul(rax, rax, bytes);
+  };
+  auto apply = [&](const Reg64& reg) {
+    if (back) {
+      c_.sub(reg, rax);
+    } else {
+      c_.add(reg, rax);
+    }
+  };
+  blocks_times(weight_bytes);
+  apply(reg_w_);
+  blocks_times(block_bytes);
+  if (move_input) apply(in);
+  apply(out);
+  apply(reg_bias_);
 }
 
 template <class Vmm>
@@ -362,31 +376,59 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
                                             : " (k, ic reduction, broadcast inputs)")
                    : " (depthwise, k reduction)"));
   // Sweep: r12 (the length, used by the edges only) counts the blocks; reloaded below.
-  Xbyak::Label sweep;
   const bool direct = p_.kind == JitKind::kDirect;
-  if (p_.sweep && direct) emit_prefetch();  // direct blocks share the tile's input rows
-  if (p_.sweep) {
+  auto emit_tile_body = [&] {
+    emit_zero(p_.ur_t);
+    if (!(p_.sweep && direct)) emit_prefetch();
+    if (p_.kind == JitKind::kDirect) {
+      emit_direct_reduction(p_.ur_t);
+    } else {
+      emit_dw_reduction(p_.ur_t);
+    }
+    if (st.innermost_loop_fmas < 0) st.innermost_loop_fmas = st.interior_fmas;
+    emit_output(p_.ur_t);
+  };
+  if (!p_.sweep) {
+    emit_tile_body();
+  } else {
+    Xbyak::Label sweep, descending, next_tile;
+    if (direct) emit_prefetch();  // direct blocks share the tile's input rows
+    if (p_.nontemporal) {
+      c_.cmp(c_.qword[reg_args_ + offsetof(ColumnArgs, descending)], 0);
+      c_.jne(descending, c_.T_NEAR);
+      ++st.interior_cond_branches;
+    }
     c_.annotate(direct ? "loop channel blocks (sweep: output rows in address order)"
                        : "loop channel blocks (depthwise sweep: rows in address order)");
     c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
     c_.L(sweep);
-  }
-  emit_zero(p_.ur_t);
-  if (!(p_.sweep && direct)) emit_prefetch();
-  if (p_.kind == JitKind::kDirect) {
-    emit_direct_reduction(p_.ur_t);
-  } else {
-    emit_dw_reduction(p_.ur_t);
-  }
-  if (st.innermost_loop_fmas < 0) st.innermost_loop_fmas = st.interior_fmas;
-  emit_output(p_.ur_t);
-  if (p_.sweep) {
-    emit_block_advance(reg_inp_, reg_outp_, 1);
+    emit_tile_body();
+    emit_block_advance(reg_inp_, reg_outp_, BlockMove::kNext);
     c_.dec(reg_len_);
     c_.jnz(sweep, c_.T_NEAR);
     ++st.interior_loops;
     ++st.interior_cond_branches;
-    emit_block_advance(reg_inp_, reg_outp_, -1);
+    emit_block_advance(reg_inp_, reg_outp_, BlockMove::kBackToFirst);
+    if (p_.nontemporal) {
+      // The same sweep from the last block down (ColumnArgs::descending): the driver picks it
+      // when the ascending order would make input loads wait for streamed stores. Counted
+      // once in the stats: it is the same tile.
+      c_.jmp(next_tile, c_.T_NEAR);
+      const EmitStats counted = st;
+      c_.annotate("loop channel blocks, descending (streaming stores behind the loads)");
+      c_.L(descending);
+      emit_block_advance(reg_inp_, reg_outp_, BlockMove::kToLast);
+      c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
+      Xbyak::Label down;
+      c_.L(down);
+      emit_tile_body();
+      emit_block_advance(reg_inp_, reg_outp_, BlockMove::kPrevious);
+      c_.dec(reg_len_);
+      c_.jnz(down, c_.T_NEAR);
+      emit_block_advance(reg_inp_, reg_outp_, BlockMove::kNext);  // from block -1 to block 0
+      st = counted;
+      c_.L(next_tile);
+    }
   }
   c_.add(reg_inp_, static_cast<int>(p_.ur_t * p_.stride * in_row));
   c_.add(reg_outp_, static_cast<int>(p_.ur_t * out_row));
@@ -473,11 +515,11 @@ void ColumnEmitter<Vmm>::emit_edge_call(Xbyak::Label& edge, std::size_t begin, s
   c_.mov(reg_t_, c_.ptr[reg_args_ + begin]);
   c_.mov(reg_t_end_, c_.ptr[reg_args_ + end]);
   c_.call(edge);
-  emit_block_advance(reg_in_, reg_out_, 1);
+  emit_block_advance(reg_in_, reg_out_, BlockMove::kNext);
   c_.dec(c_.qword[rsp]);
   c_.jnz(loop, c_.T_NEAR);
   c_.add(rsp, 8);
-  emit_block_advance(reg_in_, reg_out_, -1);
+  emit_block_advance(reg_in_, reg_out_, BlockMove::kBackToFirst);
   c_.L(skip);
 }
 

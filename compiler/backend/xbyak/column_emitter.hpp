@@ -38,7 +38,8 @@ class ColumnEmitter {
   void emit_zero(int rows);
   void emit_prefetch();
   void emit_nontemporal_output(int rows, const std::vector<int>& temps, int mask_reg);
-  void emit_block_advance(const Reg64& in, const Reg64& out, int sign);
+  enum class BlockMove { kNext, kPrevious, kBackToFirst, kToLast };
+  void emit_block_advance(const Reg64& in, const Reg64& out, BlockMove move);
   void emit_edge_call(Xbyak::Label& edge, std::size_t begin,
                       std::size_t end);  // interior: input rows of the tile prefetch_tiles ahead
   void emit_output(int rows);            // bias + activation + stores at r15

@@ -16,6 +16,18 @@
 
 namespace convjit::detail {
 
+/// How the interior of one column call stores (ColumnArgs::streaming, ::descending).
+struct StoreMode {
+  bool streaming = false;   ///< streaming (non-temporal) stores
+  bool descending = false;  ///< the sweep takes its blocks from the last down
+};
+
+/// The store mode of a column call whose input rows start at `in` and output rows at `out`
+/// (the column's first channel): streaming needs plan.nontemporal and a vector-aligned
+/// output, and is refused when input loads would wait for pending streamed stores that
+/// alias them modulo 4 KiB; a sweep then goes down instead of up when that avoids it.
+StoreMode store_mode(const ConvPlan& plan, const float* in, const float* out);
+
 class XbyakKernel final : public GeneratedKernel {
  public:
   XbyakKernel(const Problem& p, const Schedule& s);
