@@ -57,6 +57,21 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
     s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
   }
   s.tile_t = std::max(s.tile_t, 1);
+  // Pointwise on AVX2: a 4x3 tile (12 accumulators, 3 weight vectors, 1 broadcast) takes 4
+  // broadcasts per 12 FMAs instead of the 6x2 tile's 6; on Zen 4 the broadcasts bound the
+  // ic loop (docs/jit.md, round 3). Measured on the suite's pointwise shape: 86 against 83
+  // GFLOP/s (medians of 4 alternating runs); the tuner found the same tile. Kept to
+  // pointwise: on kernels with taps the 6x2 tile measured as fast or faster (grouped: 4x3
+  // was 20% slower).
+  if (s.strategy == Strategy::kPointwise && s.isa == Isa::kAvx2 && vectors >= 3) {
+    s.tile_oc_vecs = 3;
+    s.tile_t = 4;
+    if (!p.length_is_dynamic && p.out_length > 0) {
+      s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
+    }
+    s.tile_t = std::max(s.tile_t, 1);
+    note("tile_t=4 tile_oc_vecs=3: pointwise on AVX2, fewer broadcasts per FMA than 6x2");
+  }
   // First layers with one input channel: the Xbyak kernel broadcasts each input row once for
   // all taps that read it (taps in classes k mod stride, a class's weights in registers), so
   // the tile leaves room for the largest class's weights (docs/jit.md, "tap classes").

@@ -226,6 +226,23 @@ TEST(DefaultSchedule, PicksTheStrategyPerCase) {
       Strategy::kDirect);
 }
 
+// AVX2 pointwise takes the 4x3 tile (fewer broadcasts per FMA); narrow outputs keep what
+// fits; AVX-512 keeps 6x4.
+TEST(DefaultSchedule, PointwiseTileOnAvx2) {
+  const Problem pw = problem("filters=256,kernel_size=1", {8, 1024, 256});
+  const Schedule s2 = default_schedule(pw, Isa::kAvx2);
+  EXPECT_EQ(s2.strategy, Strategy::kPointwise);
+  EXPECT_EQ(s2.tile_t, 4);
+  EXPECT_EQ(s2.tile_oc_vecs, 3);
+  EXPECT_NO_THROW(check_legal(s2, pw));
+  const Schedule narrow =
+      default_schedule(problem("filters=16,kernel_size=1", {1, 20, 16}), Isa::kAvx2);
+  EXPECT_EQ(narrow.tile_oc_vecs, 2);
+  const Schedule s512 = default_schedule(pw, Isa::kAvx512);
+  EXPECT_EQ(s512.tile_t, 6);
+  EXPECT_EQ(s512.tile_oc_vecs, 4);
+}
+
 TEST(DefaultSchedule, BlocksLargeChannelCountsAndDynamicLengths) {
   const Problem wide = problem("filters=256,kernel_size=9", {1, 100, 512});
   const Schedule s = default_schedule(wide, Isa::kAvx512);
