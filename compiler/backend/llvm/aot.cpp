@@ -16,9 +16,9 @@
 
 #include "compiler/backend/llvm/llvm_backend.hpp"
 #include "compiler/backend/llvm/llvm_codegen.hpp"
+#include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
 #include "compiler/ir/pack_weights.hpp"
-#include "compiler/ir/pipeline.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -201,12 +201,13 @@ AotKernel generate_aot(const Conv1DSpec& spec, const Shape3& input_shape, const 
                 fmt::format("The schedule's isa={} does not match cpu={} (isa={})", isa_name(s.isa),
                             t.cpu, isa_name(t.schedule_isa)));
   }
-  const ir::Func f = ir::lower_scheduled(p, s);  // checks legality
+  const ir::Func f = lower_for_llvm(p, s);  // checks legality
 
   llvm::LLVMContext context;
   LlvmLoweringOptions options;
   options.prefix = prefix;
   options.fma = t.fma;
+  options.tile_rows = s.tile_t;
   std::unique_ptr<llvm::Module> m = lower_to_llvm(f, context, options);
   m->getFunction(prefix + "_entry")->setLinkage(llvm::GlobalValue::InternalLinkage);
   define_wrapper(*m, prefix, dyn_batch, p.batch, dyn_length, p.length);

@@ -17,11 +17,12 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "compiler/backend/llvm/call_ranges.hpp"
 #include "compiler/backend/llvm/llvm_backend.hpp"
 #include "compiler/backend/llvm/llvm_codegen.hpp"
+#include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
 #include "compiler/ir/pack_weights.hpp"
-#include "compiler/ir/pipeline.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -72,12 +73,13 @@ const char* strategy_word(Strategy s) {
 class LlvmKernel final : public GeneratedKernel {
  public:
   LlvmKernel(const Problem& p, const Schedule& s, const LlvmTarget& t)
-      : GeneratedKernel(p, s), target_(t), func_(ir::lower_scheduled(p, s)) {
+      : GeneratedKernel(p, s), target_(t), func_(lower_for_llvm(p, s)) {
     const auto t0 = std::chrono::steady_clock::now();
     context_ = std::make_unique<llvm::LLVMContext>();
     LlvmLoweringOptions options;
     options.prefix = kPrefix;
     options.fma = t.fma;
+    options.tile_rows = s.tile_t;
     options.pack_weights = false;  // pack_weights() packs in C++ (ir::pack_weights)
     std::unique_ptr<llvm::Module> m = lower_to_llvm(func_, *context_, options);
     std::string problems;
@@ -131,11 +133,9 @@ class LlvmKernel final : public GeneratedKernel {
   std::size_t scratch_floats(std::int64_t length) const override {
     return static_cast<std::size_t>(llvm_scratch_floats(func_, length));
   }
-  /// One call computes whole samples: every output channel and time step of its batch range.
-  std::int64_t oc_split_granularity() const override {
-    return std::max<std::int64_t>(problem().filters, 1);
-  }
-  bool can_split_time() const override { return false; }
+  /// A call computes its KernelArgs ranges (restrict_to_call_ranges).
+  std::int64_t oc_split_granularity() const override { return call_oc_split_granularity(func_); }
+  bool can_split_time() const override { return call_can_split_time(func_); }
 
   bool runs_on_host() const override { return host_can_run(target_); }
 

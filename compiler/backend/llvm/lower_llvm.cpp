@@ -7,7 +7,9 @@
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/DerivedTypes.h>
 #include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/InlineAsm.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsX86.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Metadata.h>
 #include <llvm/IR/Module.h>
@@ -15,12 +17,16 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <numeric>
 #include <string>
 #include <vector>
 
+#include "compiler/backend/llvm/call_ranges.hpp"
 #include "compiler/backend/llvm/llvm_activation.hpp"
 #include "compiler/backend/llvm/llvm_loop.hpp"
+#include "compiler/backend/llvm/sweep_channels.hpp"
 #include "compiler/ir/interpreter.hpp"
+#include "compiler/ir/mutate.hpp"
 #include "compiler/ir/pack_weights.hpp"
 
 namespace convjit::detail {
@@ -54,8 +60,9 @@ class Lowering {
 
   void define_all() {
     llvm::Function* body = define_body();
-    llvm::Function* run = define_run(body);
-    define_entry(run);
+    llvm::Function* samples = define_samples(body);
+    define_run(samples);
+    define_entry(samples);
     define_scratch_floats();
     define_output_floats();
     if (o_.pack_weights) define_pack_weights();
@@ -118,9 +125,74 @@ class Lowering {
   llvm::Value* read(const ir::VReg& r) { return b_.CreateLoad(vec_type(r), reg_ptr(r)); }
   void write(const ir::VReg& r, llvm::Value* v) { b_.CreateStore(v, reg_ptr(r)); }
 
+  /// An index as sum(coefficient * term) + constant, terms being the parts that are not sums
+  /// or constant multiples (loop variables, min/max, products of variables).
+  struct Linear {
+    std::vector<std::pair<ir::Expr, std::int64_t>> terms;
+    std::int64_t constant = 0;
+  };
+
+  static bool same_expr(const ir::Expr& a, const ir::Expr& b) {
+    if (a->op != b->op) return false;
+    switch (a->op) {
+      case ir::ExprOp::kConst: return a->value == b->value;
+      case ir::ExprOp::kVar: return a->var == b->var;
+      default: return same_expr(a->a, b->a) && same_expr(a->b, b->b);
+    }
+  }
+
+  static void linearize(const ir::Expr& e, std::int64_t scale, Linear& out) {
+    std::int64_t c = 0;
+    switch (e->op) {
+      case ir::ExprOp::kConst: out.constant += scale * e->value; return;
+      case ir::ExprOp::kAdd:
+        linearize(e->a, scale, out);
+        linearize(e->b, scale, out);
+        return;
+      case ir::ExprOp::kSub:
+        linearize(e->a, scale, out);
+        linearize(e->b, -scale, out);
+        return;
+      case ir::ExprOp::kMul:
+        if (e->b.is_const(&c)) return linearize(e->a, scale * c, out);
+        if (e->a.is_const(&c)) return linearize(e->b, scale * c, out);
+        break;
+      default: break;
+    }
+    for (auto& [term, coefficient] : out.terms) {
+      if (same_expr(term, e)) {
+        coefficient += scale;
+        return;
+      }
+    }
+    out.terms.emplace_back(e, scale);
+  }
+
+  /// Address of an access. Where channel blocks are innermost around the tiles (depthwise, or
+  /// a swept direct nest), the index is emitted in linear form with its constant last, so the
+  /// rows and taps of a tile (the same index plus constants) share one register and differ by
+  /// displacements: LLVM otherwise kept (t0 + i)*F in a register per row and spilled them.
+  /// Elsewhere the index as it is (the linear form there made code generation several times
+  /// slower for no speed).
   llvm::Value* address(const ir::Access& a) {
     if (a.buffer < 0 || a.buffer >= static_cast<int>(buffers_.size())) lowering_bug("bad buffer");
-    return b_.CreateInBoundsGEP(f32_, buffers_[static_cast<std::size_t>(a.buffer)], expr(a.index));
+    llvm::Value* base = buffers_[static_cast<std::size_t>(a.buffer)];
+    if (f_.weights.kind != ir::WeightLayout::Kind::kDepthwise && swept_blocks_ == 0) {
+      return b_.CreateInBoundsGEP(f32_, base, expr(a.index));
+    }
+    Linear lin;
+    linearize(a.index, 1, lin);
+    llvm::Value* index = nullptr;
+    for (const auto& [term, coefficient] : lin.terms) {
+      if (coefficient == 0) continue;
+      llvm::Value* v = expr(term);
+      if (coefficient != 1) {
+        v = b_.CreateNSWMul(v, b_.getInt64(static_cast<std::uint64_t>(coefficient)));
+      }
+      index = index == nullptr ? v : b_.CreateNSWAdd(index, v);
+    }
+    if (index != nullptr) base = b_.CreateInBoundsGEP(f32_, base, index);
+    return b_.CreateInBoundsGEP(f32_, base, b_.getInt64(static_cast<std::uint64_t>(lin.constant)));
   }
 
   /// Lanes [0, valid) of a vector of `lanes`: nullptr when all lanes are valid, an i1 vector
@@ -179,12 +251,19 @@ class Lowering {
     if (none) return;
     llvm::Value* ptr = address(s.dst);
     if (s.lane_stride == 1) {
-      if (mask == nullptr) {
-        llvm::StoreInst* st = b_.CreateAlignedStore(value, ptr, llvm::Align(4));
-        if (s.nontemporal) {
+      if (s.nontemporal && stream_ && mask == nullptr) {
+        const Congruence c = congruence(s.dst.index);
+        if (c.modulus % lanes == 0 && c.residue % lanes == 0) {  // vector-aligned: vmovntps
+          llvm::StoreInst* st =
+              b_.CreateAlignedStore(value, ptr, llvm::Align(static_cast<std::uint64_t>(lanes) * 4));
           st->setMetadata(llvm::LLVMContext::MD_nontemporal,
                           llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
+          streamed_ = true;
+          return;
         }
+      }
+      if (mask == nullptr) {
+        b_.CreateAlignedStore(value, ptr, llvm::Align(4));
         return;
       }
       b_.CreateMaskedStore(value, ptr, llvm::Align(4), mask);
@@ -194,6 +273,52 @@ class Lowering {
       mask = llvm::Constant::getAllOnesValue(
           llvm::FixedVectorType::get(b_.getInt1Ty(), static_cast<unsigned>(lanes)));
     b_.CreateMaskedScatter(value, lane_pointers(ptr, s.lane_stride, lanes), llvm::Align(4), mask);
+  }
+
+  // --- streaming stores ------------------------------------------------------------------
+  //
+  // A call that may stream (streaming_allowed) runs a second copy of the loop nest whose full
+  // nontemporal stores are aligned streaming stores (!nontemporal, align = vector bytes:
+  // vmovntps) where the index is provably a multiple of the vector (congruence) from the
+  // line-aligned base; the other copy stores plainly. One branch per call, no value shared
+  // between the copies (so no address kept in a register across a branch or spilled: a
+  // reload from the stack that aliases a pending streamed store modulo 4 KiB would wait).
+
+  /// value == residue (mod modulus) for every value of the variables (modulus 0: exactly
+  /// residue). Variables are any integer; floor division is unknown.
+  struct Congruence {
+    std::int64_t modulus = 1, residue = 0;
+  };
+
+  static Congruence congruence(const ir::Expr& e) {
+    auto gcd = [](std::int64_t a, std::int64_t b) {
+      return std::gcd(a < 0 ? -a : a, b < 0 ? -b : b);
+    };
+    switch (e->op) {
+      case ir::ExprOp::kConst: return {0, e->value};
+      case ir::ExprOp::kVar:
+      case ir::ExprOp::kFloorDiv: return {1, 0};
+      default: break;
+    }
+    const Congruence a = congruence(e->a), b = congruence(e->b);
+    switch (e->op) {
+      case ir::ExprOp::kAdd: return {gcd(a.modulus, b.modulus), a.residue + b.residue};
+      case ir::ExprOp::kSub: return {gcd(a.modulus, b.modulus), a.residue - b.residue};
+      case ir::ExprOp::kMul: {
+        std::int64_t mm = 0, mr = 0, rm = 0, rr = 0;
+        if (__builtin_mul_overflow(a.modulus, b.modulus, &mm) ||
+            __builtin_mul_overflow(a.modulus, b.residue, &mr) ||
+            __builtin_mul_overflow(b.modulus, a.residue, &rm) ||
+            __builtin_mul_overflow(a.residue, b.residue, &rr)) {
+          return {1, 0};
+        }
+        return {gcd(gcd(mm, mr), rm), rr};
+      }
+      case ir::ExprOp::kMin:
+      case ir::ExprOp::kMax:  // one of the two
+        return {gcd(gcd(a.modulus, b.modulus), a.residue - b.residue), a.residue};
+      default: return {1, 0};
+    }
   }
 
   // --- statements ------------------------------------------------------------------------
@@ -208,12 +333,36 @@ class Lowering {
       llvm::Value* lo = expr(n->min);
       llvm::Value* end = b_.CreateNSWAdd(lo, expr(n->extent));
       const std::string name = block_name(n->tag, f_.vars.at(static_cast<std::size_t>(n->var)));
-      emit_loop(b_, lo, end, name, [&](llvm::Value* i) {
-        llvm::Value* saved = env_[n->var];
-        env_[n->var] = i;
-        emit(n->body);
-        env_[n->var] = saved;
-      });
+      const std::string& var = f_.vars.at(static_cast<std::size_t>(n->var));
+      // Where channel blocks are innermost around the tiles (depthwise, or a swept direct
+      // nest: a block loop inside a time region loop), each tap reloads its inputs.
+      const bool region = n->tag == "left edge" || n->tag == "interior tiles" ||
+                          n->tag == "interior tail" || n->tag == "right edge";
+      const bool blocks = n->tag == "oc blocks" || n->tag == "channel blocks";
+      const bool tap_barrier =
+          (f_.weights.kind == ir::WeightLayout::Kind::kDepthwise || swept_blocks_ > 0) &&
+          (var == "k" || var == "k_o");
+      region_loops_ += region ? 1 : 0;
+      swept_blocks_ += blocks && region_loops_ > 0 ? 1 : 0;
+      emit_loop(
+          b_, lo, end, name,
+          [&](llvm::Value* i) {
+            llvm::Value* saved = env_[n->var];
+            env_[n->var] = i;
+            // Each tap reloads its input rows or broadcasts (L1 hits, folded into the FMAs as
+            // memory operands) instead of LLVM keeping every input of the tile in registers
+            // across taps (or hoisting them out of the block loop), which spills accumulators.
+            // An empty asm that clobbers memory stops load CSE and hoisting.
+            if (tap_barrier) {
+              b_.CreateCall(llvm::InlineAsm::get(llvm::FunctionType::get(b_.getVoidTy(), false), "",
+                                                 "~{memory}", true));
+            }
+            emit(n->body);
+            env_[n->var] = saved;
+          },
+          tap_barrier && n->min.is_const() && n->extent.is_const());
+      region_loops_ -= region ? 1 : 0;
+      swept_blocks_ -= blocks && region_loops_ > 0 ? 1 : 0;
       return;
     }
     if (const auto* n = ir::as<ir::Let>(s)) {
@@ -270,8 +419,24 @@ class Lowering {
       llvm::Value* dst = address(n->dst);
       llvm::Value* rows = expr(n->rows);
       llvm::Value* cols = expr(n->cols);
-      emit_loop(b_, b_.getInt64(0), rows, "transpose_rows", [&](llvm::Value* r) {
-        emit_loop(b_, b_.getInt64(0), cols, "transpose_cols", [&](llvm::Value* c) {
+      // A call moves only its part: output rows (time) x columns (channels) of its ranges,
+      // input columns (time) its taps read. The rest of a scratch buffer is never read.
+      llvm::Value* r0 = b_.getInt64(0);
+      llvm::Value* r1 = rows;
+      llvm::Value* c0 = b_.getInt64(0);
+      llvm::Value* c1 = cols;
+      if (buffer_kind(n->dst.buffer) == ir::BufferKind::kOutput && bound(CallRangeNames::kTBegin)) {
+        r0 = named(CallRangeNames::kTBegin);
+        r1 = named(CallRangeNames::kTEnd);
+        c0 = named(CallRangeNames::kOcBegin);
+        c1 = named(CallRangeNames::kOcEnd);
+      } else if (buffer_kind(n->src.buffer) == ir::BufferKind::kInput &&
+                 bound(CallRangeNames::kInBegin)) {
+        c0 = named(CallRangeNames::kInBegin);
+        c1 = named(CallRangeNames::kInEnd);
+      }
+      emit_loop(b_, r0, r1, "transpose_rows", [&](llvm::Value* r) {
+        emit_loop(b_, c0, c1, "transpose_cols", [&](llvm::Value* c) {
           llvm::Value* from =
               b_.CreateInBoundsGEP(f32_, src, b_.CreateNSWAdd(b_.CreateNSWMul(r, cols), c));
           llvm::Value* to =
@@ -298,16 +463,43 @@ class Lowering {
     env_[ir::Func::kVarL] = length;
   }
 
-  /// body(input, weights, bias, output, scratch, L): one sample (N = 1).
+  /// The slot of variable `name`, or -1 when the IR does not have it.
+  int var_slot(const char* name) const {
+    for (std::size_t v = 0; v < f_.vars.size(); ++v) {
+      if (f_.vars[v] == name) return static_cast<int>(v);
+    }
+    return -1;
+  }
+  bool bound(const char* name) const {
+    const int v = var_slot(name);
+    return v >= 0 && env_[static_cast<std::size_t>(v)] != nullptr;
+  }
+  llvm::Value* named(const char* name) const {
+    if (!bound(name)) lowering_bug("unbound range variable");
+    return env_[static_cast<std::size_t>(var_slot(name))];
+  }
+  ir::BufferKind buffer_kind(int buffer) const {
+    return f_.buffers.at(static_cast<std::size_t>(buffer)).kind;
+  }
+
+  /// body(input, weights, bias, output, scratch, L, t_begin, t_end, oc_begin, oc_end): one
+  /// sample (N = 1), the outputs of the call's ranges (IR without them: every output).
   llvm::Function* define_body() {
-    auto* type =
-        llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_, ptr_, i64_}, false);
+    auto* type = llvm::FunctionType::get(
+        b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_, i64_, i64_}, false);
     llvm::Function* fn =
         llvm::Function::Create(type, llvm::Function::InternalLinkage, sym("sample"), m_);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     for (unsigned i = 0; i < 5; ++i) fn->addParamAttr(i, llvm::Attribute::NoAlias);
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     bind_lengths(fn->getArg(5));
+    const char* params[] = {CallRangeNames::kTBeginParam, CallRangeNames::kTEndParam,
+                            CallRangeNames::kOcBeginParam, CallRangeNames::kOcEndParam};
+    for (unsigned i = 0; i < 4; ++i) {
+      fn->getArg(6 + i)->setName(params[i]);
+      const int v = var_slot(params[i]);
+      if (v >= 0) env_[static_cast<std::size_t>(v)] = fn->getArg(6 + i);
+    }
     for (const ir::RegArray& r : f_.regs) {
       llvm::Type* vec = llvm::FixedVectorType::get(f32_, static_cast<unsigned>(r.lanes));
       regs_.push_back(b_.CreateAlloca(
@@ -327,9 +519,92 @@ class Lowering {
         }
       }
     }
-    emit(f_.body);
+    llvm::Value* stream = streaming_allowed();
+    if (stream == nullptr) {
+      emit(f_.body);
+    } else {
+      auto* streaming = llvm::BasicBlock::Create(ctx_, "streaming_stores", fn);
+      auto* plain = llvm::BasicBlock::Create(ctx_, "plain_stores", fn);
+      auto* done = llvm::BasicBlock::Create(ctx_, "stores_done", fn);
+      b_.CreateCondBr(stream, streaming, plain);
+      b_.SetInsertPoint(streaming);
+      stream_ = true;
+      emit(f_.body);
+      stream_ = false;
+      b_.CreateBr(done);
+      b_.SetInsertPoint(plain);
+      const int down_var = var_slot(kSweepDownVar);
+      if (down_var >= 0) env_[static_cast<std::size_t>(down_var)] = b_.getInt64(0);
+      emit(f_.body);
+      b_.CreateBr(done);
+      b_.SetInsertPoint(done);
+    }
     b_.CreateRetVoid();
     return fn;
+  }
+
+  /// Whether this call's tiles may stream their stores (nullptr: never; the stores stay
+  /// plain), and binds the direction of a directional sweep (kSweepDownVar). As the Xbyak
+  /// backend decides (store_mode): only whole cache lines stream (blocks and rows a multiple
+  /// of 64 bytes, a line-aligned output), and a load whose address equals a pending streamed
+  /// store's modulo 4 KiB waits until that store reaches memory: when, in the order the tiles
+  /// take the blocks, the output runs a few blocks ahead of the input in the 4 KiB space, the
+  /// sweep goes down instead, or the call stores plainly. Compared for every output row and
+  /// input row of a tile, from the sample's base addresses.
+  llvm::Value* streaming_allowed() {
+    const int down_var = var_slot(kSweepDownVar);
+    if (down_var >= 0) env_[static_cast<std::size_t>(down_var)] = b_.getInt64(0);
+    int dst = -1;
+    ir::visit(f_.body, [&](const ir::Stmt& c) {
+      const auto* st = ir::as<ir::Store>(c);
+      if (st != nullptr && st->nontemporal && dst < 0) dst = st->dst.buffer;
+    });
+    if (dst < 0) return nullptr;
+    const Problem& p = f_.problem;
+    const std::int64_t block_bytes = f_.weights.block_width * 4;
+    if (block_bytes % 64 != 0 || (p.filters * 4) % 64 != 0) return nullptr;
+    int src = -1;
+    for (std::size_t b = 0; b < f_.buffers.size(); ++b) {
+      const ir::BufferDecl& buf = f_.buffers[b];
+      if (buf.name == "input_t" || (src < 0 && buf.kind == ir::BufferKind::kInput)) {
+        src = static_cast<int>(b);
+      }
+    }
+    if (src < 0) return nullptr;
+    constexpr std::int64_t kPage = 4096;
+    const std::int64_t window = 8 * block_bytes;  // bytes of pending streamed stores
+    const std::int64_t in_rows = o_.tile_rows * p.stride + (p.kernel - 1) * p.dilation;
+    llvm::Value* out_base = b_.CreatePtrToInt(buffers_[static_cast<std::size_t>(dst)], i64_);
+    llvm::Value* base =
+        b_.CreateSub(out_base, b_.CreatePtrToInt(buffers_[static_cast<std::size_t>(src)], i64_));
+    llvm::Value* ahead_hazard = b_.getFalse();
+    llvm::Value* behind_hazard = b_.getFalse();
+    for (std::int64_t t = 0; t < o_.tile_rows; ++t) {
+      for (std::int64_t r = 0; r < in_rows; ++r) {
+        const std::int64_t shift =
+            ((t * p.filters * 4 - r * p.in_channels * 4) % kPage + kPage) % kPage;
+        llvm::Value* ahead =
+            b_.CreateAnd(b_.CreateAdd(base, b_.getInt64(static_cast<std::uint64_t>(shift))),
+                         b_.getInt64(kPage - 1));
+        // 0 < ahead <= window, as one unsigned compare: ahead - 1 < window.
+        ahead_hazard = b_.CreateOr(
+            ahead_hazard, b_.CreateICmpULT(b_.CreateSub(ahead, b_.getInt64(1)),
+                                           b_.getInt64(static_cast<std::uint64_t>(window))));
+        behind_hazard = b_.CreateOr(
+            behind_hazard,
+            b_.CreateICmpUGE(ahead, b_.getInt64(static_cast<std::uint64_t>(kPage - window))));
+      }
+    }
+    llvm::Value* line_aligned =
+        b_.CreateICmpEQ(b_.CreateAnd(out_base, b_.getInt64(63)), b_.getInt64(0));
+    llvm::Value* order_ok = b_.CreateNot(ahead_hazard);
+    if (down_var >= 0) {
+      llvm::Value* down = b_.CreateAnd(ahead_hazard, b_.CreateNot(behind_hazard));
+      order_ok = b_.CreateOr(order_ok, down);
+      env_[static_cast<std::size_t>(down_var)] =
+          b_.CreateZExt(b_.CreateAnd(line_aligned, down), i64_, kSweepDownVar);
+    }
+    return b_.CreateAnd(line_aligned, order_ok, "streaming_safe");
   }
 
   llvm::Value* rounded_size(const ir::BufferDecl& buf) {
@@ -352,12 +627,14 @@ class Lowering {
     return false;
   }
 
-  /// run(input, weights, bias, output, scratch, n_begin, n_end, L).
-  llvm::Function* define_run(llvm::Function* body) {
-    auto* type = llvm::FunctionType::get(b_.getVoidTy(),
-                                         {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_}, false);
+  /// samples(input, weights, bias, output, scratch, n_begin, n_end, L, t_begin, t_end,
+  /// oc_begin, oc_end): the outputs [n_begin, n_end) x [t_begin, t_end) x [oc_begin, oc_end).
+  llvm::Function* define_samples(llvm::Function* body) {
+    auto* type = llvm::FunctionType::get(
+        b_.getVoidTy(), {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_, i64_, i64_, i64_, i64_},
+        false);
     llvm::Function* fn =
-        llvm::Function::Create(type, llvm::Function::ExternalLinkage, sym("run"), m_);
+        llvm::Function::Create(type, llvm::Function::InternalLinkage, sym("samples"), m_);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     bind_lengths(fn->getArg(7));
@@ -376,14 +653,32 @@ class Lowering {
     emit_loop(b_, fn->getArg(5), fn->getArg(6), "batch_items", [&](llvm::Value* n) {
       llvm::Value* in = b_.CreateGEP(f32_, fn->getArg(0), b_.CreateNSWMul(n, in_sample));
       llvm::Value* out = b_.CreateGEP(f32_, fn->getArg(3), b_.CreateNSWMul(n, out_sample));
-      b_.CreateCall(body, {in, fn->getArg(1), bias, out, fn->getArg(4), fn->getArg(7)});
+      b_.CreateCall(body, {in, fn->getArg(1), bias, out, fn->getArg(4), fn->getArg(7),
+                           fn->getArg(8), fn->getArg(9), fn->getArg(10), fn->getArg(11)});
     });
+    // Streaming stores are weakly ordered: visible before the call returns (as Xbyak does).
+    if (streamed_) b_.CreateIntrinsic(llvm::Intrinsic::x86_sse_sfence, {}, {});
     b_.CreateRetVoid();
     return fn;
   }
 
+  /// run(input, weights, bias, output, scratch, n_begin, n_end, L): whole samples.
+  void define_run(llvm::Function* samples) {
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(),
+                                         {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_}, false);
+    llvm::Function* fn =
+        llvm::Function::Create(type, llvm::Function::ExternalLinkage, sym("run"), m_);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+    llvm::Value* whole = b_.getInt64(static_cast<std::uint64_t>(kWholeRange));
+    b_.CreateCall(samples, {fn->getArg(0), fn->getArg(1), fn->getArg(2), fn->getArg(3),
+                            fn->getArg(4), fn->getArg(5), fn->getArg(6), fn->getArg(7),
+                            b_.getInt64(0), whole, b_.getInt64(0), whole});
+    b_.CreateRetVoid();
+  }
+
   /// entry(const KernelArgs*): the GeneratedKernel calling convention.
-  void define_entry(llvm::Function* run) {
+  void define_entry(llvm::Function* samples) {
     auto* args_type = llvm::StructType::get(
         ctx_, {ptr_, ptr_, ptr_, ptr_, ptr_, i64_, i64_, i64_, i64_, i64_, i64_, i64_, i64_, i64_});
     auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr_}, false);
@@ -392,13 +687,14 @@ class Lowering {
     fn->addFnAttr(llvm::Attribute::NoUnwind);
     b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
     llvm::Value* args = fn->getArg(0);
-    auto field = [&](unsigned i, llvm::Type* t) {
+    auto field = [&](unsigned i) {
+      llvm::Type* t = i < 5 ? static_cast<llvm::Type*>(ptr_) : i64_;
       return b_.CreateLoad(t, b_.CreateStructGEP(args_type, args, i));
     };
     // KernelArgs: input, weights, bias, output, scratch, length, out_length, pad_left,
-    // n_begin, n_end, ... (t and oc ranges are whole: see LlvmKernel's split granularity).
-    b_.CreateCall(run, {field(0, ptr_), field(1, ptr_), field(2, ptr_), field(3, ptr_),
-                        field(4, ptr_), field(8, i64_), field(9, i64_), field(5, i64_)});
+    // n_begin, n_end, t_begin, t_end, oc_begin, oc_end.
+    b_.CreateCall(samples, {field(0), field(1), field(2), field(3), field(4), field(8), field(9),
+                            field(5), field(10), field(11), field(12), field(13)});
     b_.CreateRetVoid();
   }
 
@@ -507,6 +803,11 @@ class Lowering {
   std::vector<llvm::Value*> env_;
   std::vector<llvm::Value*> buffers_;
   std::vector<llvm::Value*> regs_;
+  // Streaming stores (see streaming_allowed).
+  bool stream_ = false;    ///< emitting the copy of the loop nest that streams
+  int region_loops_ = 0;   ///< time region loops around the statement being emitted
+  int swept_blocks_ = 0;   ///< channel-block loops inside those (a sweep)
+  bool streamed_ = false;  ///< some streaming store was emitted (the call ends with sfence)
 };
 
 }  // namespace

@@ -1,0 +1,244 @@
+#include "compiler/backend/llvm/call_ranges.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compiler/ir/mutate.hpp"
+
+namespace convjit::detail {
+namespace {
+
+using ir::Block;
+using ir::Expr;
+using ir::For;
+using ir::Let;
+using ir::Stmt;
+
+[[noreturn]] void ranges_bug(const char* what) {
+  std::fprintf(stderr, "%s:%d: convjit internal error: call ranges: %s\n", __FILE__, __LINE__,
+               what);
+  std::abort();
+}
+
+bool has_tag(const Stmt& s, const char* tag) {
+  const auto* n = ir::as<For>(s);
+  return n != nullptr && n->tag == tag;
+}
+
+/// `loop` (same variable, body and tag) over [begin, end).
+Stmt loop_over(const For& loop, const Expr& begin, const Expr& end, std::string tag = {}) {
+  return For::make(loop.var, begin, end - begin, loop.kind, tag.empty() ? loop.tag : std::move(tag),
+                   loop.body);
+}
+
+class Restrict {
+ public:
+  Restrict(ir::Func& f, const Schedule& s) : f_(f), p_(f.problem), rows_(s.tile_t) {
+    block_t_ = s.block_t;
+    t0_ = f_.var_expr(CallRangeNames::kTBegin);
+    t1_ = f_.var_expr(CallRangeNames::kTEnd);
+    oc0_ = f_.var_expr(CallRangeNames::kOcBegin);
+    oc1_ = f_.var_expr(CallRangeNames::kOcEnd);
+    guard_var_ = f_.var("oc_in_range");
+  }
+
+  /// The body with the range Lets inside the length Lets (Lout, pad_left, t_lo, t_hi).
+  Stmt run(const Stmt& body) {
+    if (const auto* n = ir::as<Let>(body)) return Let::make(n->var, n->value, run(n->body));
+    const Expr lout = f_.var_expr("Lout");
+    const Expr pad = f_.var_expr("pad_left");
+    const Expr length = ir::make_var(ir::Func::kVarL, "L");
+    const Expr in_b = f_.var_expr(CallRangeNames::kInBegin);
+    const Expr in_e = f_.var_expr(CallRangeNames::kInEnd);
+    const Expr last_tap = (t1_ - 1) * p_.stride - pad + (p_.kernel - 1) * p_.dilation;
+    Stmt s = stmt(body);
+    s = Let::make(in_e->var, clamp(last_tap + 1, in_b, length), s);
+    s = Let::make(in_b->var, clamp(t0_ * p_.stride - pad, 0, length), s);
+    s = Let::make(oc1_->var, clamp(param(CallRangeNames::kOcEndParam), oc0_, p_.filters), s);
+    s = Let::make(oc0_->var, clamp(param(CallRangeNames::kOcBeginParam), 0, p_.filters), s);
+    s = Let::make(t1_->var, clamp(param(CallRangeNames::kTEndParam), t0_, lout), s);
+    return Let::make(t0_->var, clamp(param(CallRangeNames::kTBeginParam), 0, lout), s);
+  }
+
+ private:
+  Expr param(const char* name) { return f_.var_expr(name); }
+
+  Stmt stmt(const Stmt& s) {
+    if (const auto* n = ir::as<For>(s)) {
+      if (n->tag == "time blocks") return time_blocks(*n);
+      if (n->tag == "groups") return groups(*n);
+      if (n->tag == "axis activation over channels") return axis_rows(*n, t0_, t1_);
+      if (n->tag == "axis activation over time") return axis_rows(*n, oc0_, oc1_);
+    }
+    if (const auto* n = ir::as<Block>(s); n && !n->stmts.empty()) {
+      if (has_tag(n->stmts.front(), "left edge")) return regions(*n);
+      if (has_tag(n->stmts.front(), "oc blocks") || has_tag(n->stmts.front(), "channel blocks")) {
+        return channel_blocks(*n);
+      }
+    }
+    return mutate_children(
+        s, [](const Expr& e) { return e; }, [this](const Stmt& c) { return stmt(c); });
+  }
+
+  /// Time blocks of block_t steps: only those that meet [t_begin, t_end).
+  Stmt time_blocks(const For& n) {
+    if (block_t_ <= 0) ranges_bug("time blocks without block_t");
+    const Expr lo = floor_div(t0_, block_t_);
+    const Expr hi = max(ceil_div(t1_, block_t_), lo);
+    return For::make(n.var, lo, hi - lo, n.kind, n.tag, stmt(n.body));
+  }
+
+  /// Groups that hold output channels of the range.
+  Stmt groups(const For& n) {
+    const std::int64_t fg = p_.oc_per_group;
+    const Expr lo = clamp(floor_div(oc0_, fg), 0, p_.groups);
+    const Expr hi = clamp(ceil_div(oc1_, fg), lo, p_.groups);
+    const Expr saved = group_;
+    group_ = ir::make_var(n.var, f_.vars.at(static_cast<std::size_t>(n.var)));
+    Stmt body = stmt(n.body);
+    group_ = saved;
+    return For::make(n.var, lo, hi - lo, n.kind, n.tag, body);
+  }
+
+  /// [begin, end) cut to [lo, hi), as clamps whose limits are the original bounds: a range
+  /// LLVM proves empty (valid padding has no edges) stays provably empty.
+  static std::pair<Expr, Expr> intersect(const Expr& begin, const Expr& end, const Expr& lo,
+                                         const Expr& hi) {
+    const Expr b = clamp(lo, begin, end);
+    return {b, clamp(hi, b, end)};
+  }
+  std::pair<Expr, Expr> in_time(const Expr& begin, const Expr& end) const {
+    return intersect(begin, end, t0_, t1_);
+  }
+
+  /// The rows of an axis activation stage: For n { For row { AxisActivation } }.
+  Stmt axis_rows(const For& n, const Expr& begin, const Expr& end) {
+    const auto* row = ir::as<For>(n.body);
+    if (row == nullptr) ranges_bug("axis activation stage without a row loop");
+    const auto [b, e] = intersect(row->min, row->min + row->extent, begin, end);
+    return For::make(n.var, n.min, n.extent, n.kind, n.tag, loop_over(*row, b, e));
+  }
+
+  /// Block{For blocks {...}, tail?}: full channel blocks whose first output channel is in
+  /// [oc_begin, oc_end), and the narrower tail block under the same condition.
+  Stmt channel_blocks(const Block& n) {
+    if (n.stmts.size() > 2) ranges_bug("channel blocks followed by more than a tail");
+    const For& full = *ir::as<For>(n.stmts.front());
+    const bool depthwise = full.tag == "channel blocks";
+    const std::int64_t bw = f_.weights.block_width;
+    const std::int64_t channels = depthwise ? p_.in_channels : p_.oc_per_group;
+    const std::int64_t count = channels / bw;
+    // Output channels of block b start at base + b*unit.
+    const std::int64_t unit = depthwise ? bw * p_.oc_per_group : bw;
+    Expr base = 0;
+    if (!depthwise) {
+      if (!group_.defined()) ranges_bug("oc blocks outside a groups loop");
+      base = group_ * p_.oc_per_group;
+    }
+    const Expr lo = clamp(ceil_div(oc0_ - base, unit), 0, count);
+    const Expr hi = clamp(ceil_div(oc1_ - base, unit), lo, count);
+    std::vector<Stmt> out;
+    out.push_back(For::make(full.var, lo, hi - lo, full.kind, full.tag, stmt(full.body)));
+    if (n.stmts.size() == 2) {
+      const Expr start = base + count * unit;
+      const Expr in_range = min(clamp(oc1_ - start, 0, 1), clamp(start - oc0_ + 1, 0, 1));
+      out.push_back(For::make(guard_var_, 0, in_range, ir::ForKind::kSerial, "oc range",
+                              stmt(n.stmts.back())));
+    }
+    return Block::make(std::move(out));
+  }
+
+  /// Block{left edge, interior tiles, [interior tail,] right edge} of time_regions.
+  Stmt regions(const Block& n) {
+    const bool has_tail = n.stmts.size() == 4;
+    if (n.stmts.size() != 3 && !has_tail) ranges_bug("unexpected time regions");
+    const auto* left = ir::as<For>(n.stmts[0]);
+    const auto* tiles = ir::as<For>(n.stmts[1]);
+    const auto* tail = has_tail ? ir::as<For>(n.stmts[2]) : nullptr;
+    const auto* right = ir::as<For>(n.stmts.back());
+    if (left == nullptr || tiles == nullptr || right == nullptr || (has_tail && tail == nullptr) ||
+        tiles->tag != "interior tiles" || right->tag != "right edge" ||
+        (has_tail && tail->tag != "interior tail") || (has_tail != (rows_ > 1))) {
+      ranges_bug("unexpected time regions");
+    }
+    // Whole run: left edge [b, ib), tiles ib + tt*rows for tt < tiles, tail up to ie, right
+    // edge [ie, e).
+    const Expr b = left->min;
+    const Expr ib = left->min + left->extent;
+    const Expr ie = right->min;
+    const Expr e = right->min + right->extent;
+    std::vector<Stmt> out;
+    const auto [lb, le] = in_time(b, ib);
+    out.push_back(loop_over(*left, lb, le));
+    // Tiles wholly inside the range; the interior rows around them (cut tiles' rows and the
+    // interior tail) run one by one with the one-row interior body.
+    const Expr tt_lo = clamp(ceil_div(t0_ - ib, rows_), 0, tiles->extent);
+    const Expr tt_hi = clamp(floor_div(t1_ - ib, Expr(rows_)), tt_lo, tiles->extent);
+    if (has_tail) {
+      const auto [a, z] = in_time(ib, ie);
+      const Expr first_tile = clamp(ib + tt_lo * rows_, a, z);
+      const Expr after_tiles = clamp(ib + tt_hi * rows_, first_tile, z);
+      out.push_back(
+          For::make(tiles->var, tt_lo, tt_hi - tt_lo, tiles->kind, tiles->tag, tiles->body));
+      // One loop (one copy of the body) over the rows [a, first_tile) and [after_tiles, z):
+      // row i is a + i, or a + i + (after_tiles - first_tile) once i >= first_tile - a.
+      const Expr before = first_tile - a;
+      const Expr i = f_.var_expr("interior_row");
+      const Expr t = a + i + (after_tiles - first_tile) * clamp(i - before + 1, 0, 1);
+      out.push_back(For::make(i->var, 0, before + (z - after_tiles), tail->kind, tail->tag,
+                              Let::make(tail->var, t, tail->body)));
+    } else {
+      out.push_back(
+          For::make(tiles->var, tt_lo, tt_hi - tt_lo, tiles->kind, tiles->tag, tiles->body));
+    }
+    const auto [rb, re] = in_time(ie, e);
+    out.push_back(loop_over(*right, rb, re));
+    return Block::make(std::move(out));
+  }
+
+  ir::Func& f_;
+  const Problem& p_;
+  int rows_ = 1;
+  std::int64_t block_t_ = 0;
+  Expr t0_, t1_, oc0_, oc1_;
+  Expr group_;
+  int guard_var_ = -1;
+};
+
+}  // namespace
+
+ir::Func restrict_to_call_ranges(const ir::Func& f, const Schedule& s) {
+  ir::Func out = f;
+  for (const char* name : {CallRangeNames::kTBeginParam, CallRangeNames::kTEndParam,
+                           CallRangeNames::kOcBeginParam, CallRangeNames::kOcEndParam}) {
+    out.var(name);
+  }
+  Restrict r(out, s);
+  out.body = r.run(f.body);
+  return out;
+}
+
+std::int64_t call_oc_split_granularity(const ir::Func& f) {
+  const Problem& p = f.problem;
+  const std::int64_t all = std::max<std::int64_t>(p.filters, 1);
+  if (is_axis_activation(p.activation) && p.data_format == DataFormat::kChannelsLast) return all;
+  const std::int64_t bw = f.weights.block_width;
+  std::int64_t g = 0;
+  if (f.weights.kind == ir::WeightLayout::Kind::kDepthwise) {
+    g = bw * p.oc_per_group;
+  } else {
+    g = (p.groups == 1 || p.oc_per_group % bw == 0) ? bw : p.oc_per_group;
+  }
+  return std::clamp<std::int64_t>(g, 1, all);
+}
+
+bool call_can_split_time(const ir::Func& f) {
+  const Problem& p = f.problem;
+  return !(is_axis_activation(p.activation) && p.data_format == DataFormat::kChannelsFirst);
+}
+
+}  // namespace convjit::detail

@@ -1,0 +1,55 @@
+// restrict_to_call_ranges: the LLVM backend's loop nest computes only the outputs of one
+// call's ranges [t_begin, t_end) x [oc_begin, oc_end) (KernelArgs), so that the runtime can
+// split a run between threads over time and output channels, not only over the batch.
+#pragma once
+
+#include <cstdint>
+
+#include "compiler/ir/ir.hpp"
+#include "compiler/schedule/schedule.hpp"
+
+namespace convjit::detail {
+
+/// Variable names the pass introduces. The parameters are bound by the LLVM lowering (the
+/// call's ranges as given; a whole run passes 0 and kWholeRange); the clamped values are
+/// Lets inside the function's length Lets, read by the lowering of Transpose (a
+/// channels_first transpose moves only the call's part of the rows).
+struct CallRangeNames {
+  static constexpr const char* kTBeginParam = "call_t_begin";
+  static constexpr const char* kTEndParam = "call_t_end";
+  static constexpr const char* kOcBeginParam = "call_oc_begin";
+  static constexpr const char* kOcEndParam = "call_oc_end";
+  static constexpr const char* kTBegin = "t_begin";    ///< clamp(call_t_begin, 0, Lout)
+  static constexpr const char* kTEnd = "t_end";        ///< clamp(call_t_end, t_begin, Lout)
+  static constexpr const char* kOcBegin = "oc_begin";  ///< clamp(call_oc_begin, 0, F)
+  static constexpr const char* kOcEnd = "oc_end";      ///< clamp(call_oc_end, oc_begin, F)
+  static constexpr const char* kInBegin = "in_begin";  ///< first input step the call reads
+  static constexpr const char* kInEnd = "in_end";      ///< one past the last
+};
+
+/// An end that covers any range (what a whole run passes as call_t_end and call_oc_end).
+constexpr std::int64_t kWholeRange = std::int64_t{1} << 40;
+
+/// Rewrites the loop nest of `f`, as ir::lower_conv made it (before simplify and pruning: every
+/// region loop is still there, with its tag), so that it computes the outputs of
+/// [call_t_begin, call_t_end) x [call_oc_begin, call_oc_end) only:
+///   - time regions (left edge, interior tiles, interior tail, right edge) and time blocks are
+///     intersected with [t_begin, t_end); the interior rows of tiles cut by the range are
+///     computed by the one-row interior body (the same instructions per output as in a tile);
+///   - channel blocks (oc blocks of a group, depthwise channel blocks) run when their first
+///     output channel is in [oc_begin, oc_end); groups outside the range are skipped;
+///   - the axis-activation stage runs on the call's rows (channels_last: time steps) or
+///     columns (channels_first: output channels).
+/// Each output element keeps the instruction sequence it has in a whole run, so any split
+/// gives bit-identical results. Ranges must follow the kernel's split rules (oc ranges start on
+/// multiples of call_oc_split_granularity; no time split when !call_can_split_time).
+ir::Func restrict_to_call_ranges(const ir::Func& f, const Schedule& s);
+
+/// Output channels a call must compute together: a channel block (direct: lanes*tile_oc_vecs
+/// when blocks start on multiples of it, else a whole group; depthwise: a channel block times the
+/// depth multiplier), all of F for an axis activation over channels (channels_last).
+std::int64_t call_oc_split_granularity(const ir::Func& f);
+/// False when the axis activation runs over time (channels_first softmax, glu, ...).
+bool call_can_split_time(const ir::Func& f);
+
+}  // namespace convjit::detail
