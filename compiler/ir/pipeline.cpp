@@ -14,14 +14,13 @@
 #include "compiler/ir/verifier.hpp"
 
 namespace convjit::detail::ir {
-namespace {
 
-bool debug_print() {
+bool pipeline_debug_print() {
   const char* v = std::getenv("CONVJIT_DEBUG");
   return v != nullptr && std::atoi(v) >= 2;
 }
 
-bool verify_each_pass() {
+bool pipeline_verify_each_pass() {
   const char* v = std::getenv("CONVJIT_VERIFY");
   if (v != nullptr) return std::strcmp(v, "0") != 0;
 #ifdef NDEBUG
@@ -31,10 +30,13 @@ bool verify_each_pass() {
 #endif
 }
 
+namespace {
+
 /// Runs after every pass: the debug print and the verifier.
 Func after(const char* pass, Func f, bool unrolled = false) {
-  if (debug_print()) std::fprintf(stderr, "// IR after %s\n%s\n", pass, to_string(f).c_str());
-  if (verify_each_pass()) {
+  if (pipeline_debug_print())
+    std::fprintf(stderr, "// IR after %s\n%s\n", pass, to_string(f).c_str());
+  if (pipeline_verify_each_pass()) {
     VerifyOptions o;
     o.lengths = verification_lengths(f, 12);
     o.require_unrolled = unrolled;

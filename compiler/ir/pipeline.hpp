@@ -15,4 +15,9 @@ Func lower_unscheduled(const Problem& p);
 /// each pass on stderr; debug builds (or CONVJIT_VERIFY=1) verify it after each pass.
 Func lower_scheduled(const Problem& p, const Schedule& s);
 
+/// CONVJIT_DEBUG >= 2: pipelines print the IR after each pass.
+bool pipeline_debug_print();
+/// CONVJIT_VERIFY (default: on in debug builds): pipelines verify the IR after each pass.
+bool pipeline_verify_each_pass();
+
 }  // namespace convjit::detail::ir

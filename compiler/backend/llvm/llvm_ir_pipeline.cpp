@@ -10,6 +10,7 @@
 #include "compiler/backend/llvm/sweep_channels.hpp"
 #include "compiler/ir/lower.hpp"
 #include "compiler/ir/mutate.hpp"
+#include "compiler/ir/pipeline.hpp"
 #include "compiler/ir/printer.hpp"
 #include "compiler/ir/prune_loops.hpp"
 #include "compiler/ir/simplify.hpp"
@@ -19,21 +20,6 @@
 
 namespace convjit::detail {
 namespace {
-
-bool debug_print() {
-  const char* v = std::getenv("CONVJIT_DEBUG");
-  return v != nullptr && std::atoi(v) >= 2;
-}
-
-bool verify_each_pass() {
-  const char* v = std::getenv("CONVJIT_VERIFY");
-  if (v != nullptr) return std::strcmp(v, "0") != 0;
-#ifdef NDEBUG
-  return false;
-#else
-  return true;
-#endif
-}
 
 /// `f` with the call-range parameters bound to constants (the verifier and the interpreter
 /// know only N and L).
@@ -56,10 +42,10 @@ ir::Func with_ranges(const ir::Func& f, std::int64_t t0, std::int64_t t1, std::i
 /// The debug print and, in debug builds, the verifier (a whole run, then one call on the
 /// second half of time and channels, on the split granularity, sweeping down).
 ir::Func after(const char* pass, ir::Func f, bool unrolled = false) {
-  if (debug_print()) {
+  if (ir::pipeline_debug_print()) {
     std::fprintf(stderr, "// LLVM IR pipeline: after %s\n%s\n", pass, ir::to_string(f).c_str());
   }
-  if (verify_each_pass()) {
+  if (ir::pipeline_verify_each_pass()) {
     ir::VerifyOptions o;
     o.lengths = ir::verification_lengths(f, 12);
     o.require_unrolled = unrolled;
