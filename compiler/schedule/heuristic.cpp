@@ -75,7 +75,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   // First layers with one input channel: the Xbyak kernel broadcasts each input row once for
   // all taps that read it (taps in classes k mod stride, a class's weights in registers), so
   // the tile leaves room for the largest class's weights (docs/jit.md, "tap classes").
-  const std::int64_t class_taps = (p.kernel + p.stride - 1) / p.stride;
+  const std::int64_t class_taps = std::min<std::int64_t>((p.kernel - 1) / p.stride + 1, 64);
   if (s.strategy == Strategy::kFirstLayer && p.ic_per_group == 1 && p.dilation == 1 &&
       p.kernel > p.stride) {
     const int rows = static_cast<int>((registers - 1 - class_taps * s.tile_oc_vecs) /
@@ -118,17 +118,23 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
                   p.length_is_dynamic ? "" : " and at the output length"));
 
   const std::int64_t block_width = static_cast<std::int64_t>(s.tile_oc_vecs) * s.vector_lanes;
-  const std::int64_t weight_row_bytes = p.kernel * block_width * 4;  // one ic of one oc block
-  if (s.strategy != Strategy::kDepthwise && p.ic_per_group * weight_row_bytes > kL1Bytes / 2) {
-    s.block_ic = std::max<std::int64_t>(1, (kL1Bytes / 2) / weight_row_bytes);
-    note(fmt::format("block_ic={}: an oc block's weights ({} KiB) exceed half of L1 (32 KiB)",
-                     s.block_ic, p.ic_per_group * weight_row_bytes / 1024));
+  // Byte counts as doubles: a compile may name sizes whose products overflow 64 bits (the
+  // run-time limits refuse such buffers; here they are only compared with cache sizes).
+  const double weight_row_bytes =
+      4.0 * static_cast<double>(p.kernel) * static_cast<double>(block_width);  // one ic
+  const double block_weight_bytes = static_cast<double>(p.ic_per_group) * weight_row_bytes;
+  if (s.strategy != Strategy::kDepthwise && block_weight_bytes > kL1Bytes / 2) {
+    s.block_ic = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(static_cast<double>(kL1Bytes / 2) / weight_row_bytes));
+    note(fmt::format("block_ic={}: an oc block's weights ({:.0f} KiB) exceed half of L1 (32 KiB)",
+                     s.block_ic, block_weight_bytes / 1024));
   } else {
     s.block_ic = 0;
     note("block_ic=0: an oc block's weights fit in half of L1");
   }
-  const std::int64_t row_bytes = p.stride * p.in_channels * 4;
-  const std::int64_t rows_in_l2 = (kL2Bytes / 2) / std::max<std::int64_t>(row_bytes, 1);
+  const double row_bytes = 4.0 * static_cast<double>(p.stride) * static_cast<double>(p.in_channels);
+  const std::int64_t rows_in_l2 =
+      static_cast<std::int64_t>(static_cast<double>(kL2Bytes / 2) / std::max(row_bytes, 1.0));
   if (p.length_is_dynamic || p.out_length > rows_in_l2) {
     s.block_t = std::max<std::int64_t>(s.tile_t, rows_in_l2 / s.tile_t * s.tile_t);
     note(fmt::format("block_t={}: keeps the input rows of a time block in half of L2", s.block_t));
@@ -136,8 +142,11 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
     s.block_t = 0;
     note("block_t=0: the whole input fits in half of L2");
   }
-  const std::int64_t weight_bytes = p.kernel_size_elems() * 4;
-  if (weight_bytes > kL2Bytes / 2) {
+  auto bytes = [](std::int64_t a, std::int64_t b, std::int64_t c) {
+    return 4.0 * static_cast<double>(a) * static_cast<double>(b) * static_cast<double>(c);
+  };
+  const double weight_bytes = bytes(p.kernel, p.ic_per_group, p.filters);
+  if (weight_bytes > static_cast<double>(kL2Bytes / 2)) {
     s.loop_order = LoopOrder::kBatchChannelTime;
     note("loop_order=bct: weights exceed half of L2, reuse an oc block across time");
   } else {
@@ -149,18 +158,21 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   note(fmt::format("unroll_ic={} unroll_k=1: {}", s.unroll_ic,
                    s.unroll_ic > 1 ? "4 input channels per loop trip hide the loop overhead"
                                    : "too few input channels to unroll"));
-  s.prefetch_distance = p.input_size() * 4 > kL2Bytes ? 512 : 0;
+  s.prefetch_distance =
+      bytes(p.batch, p.length, p.in_channels) > static_cast<double>(kL2Bytes) ? 512 : 0;
   note(fmt::format(
       "prefetch_distance={}: {}", s.prefetch_distance,
       s.prefetch_distance > 0 ? "the input does not fit in L2" : "the input fits in L2"));
   // Streaming stores skip the read-for-ownership of output lines that would leave the last
   // level cache anyway; they need whole cache lines per row of a block.
-  const std::int64_t out_bytes = p.output_size() * 4;
-  s.nontemporal_stores =
-      !p.length_is_dynamic && out_bytes > kL3Bytes && (block_width * 4) % 64 == 0;
-  note(fmt::format("nontemporal_stores={}: the output ({} MiB) {} the last-level cache (32 MiB)",
-                   s.nontemporal_stores ? 1 : 0, out_bytes >> 20,
-                   out_bytes > kL3Bytes ? "exceeds" : "fits in"));
+  const double out_bytes = bytes(p.batch, p.out_channels(), p.final_out_length());
+  const bool beyond_l3 = out_bytes > static_cast<double>(kL3Bytes);
+  s.nontemporal_stores = !p.length_is_dynamic && beyond_l3 && (block_width * 4) % 64 == 0;
+  note(
+      fmt::format("nontemporal_stores={}: the output ({:.0f} MiB) {} the last-level cache (32 "
+                  "MiB)",
+                  s.nontemporal_stores ? 1 : 0, out_bytes / (1024.0 * 1024.0),
+                  beyond_l3 ? "exceeds" : "fits in"));
   s.threads = 1;
   note("threads=1: the runtime splits work across threads itself");
   return s;

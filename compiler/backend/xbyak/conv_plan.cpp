@@ -137,7 +137,7 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     // and one broadcast register must fit.
     const std::int64_t class_size = ceil_div(plan.K, plan.stride);
     if (plan.icg == 1 && plan.stride >= 2 && plan.dilation == 1 && plan.K > plan.stride &&
-        accs + class_size * plan.ur_oc + 1 <= plan.vregs) {
+        class_size <= plan.vregs && accs + class_size * plan.ur_oc + 1 <= plan.vregs) {
       plan.tap_class_size = static_cast<int>(class_size);
       plan.wreg_base = accs;
       plan.bcast_reg = accs + plan.tap_class_size * plan.ur_oc;
