@@ -135,7 +135,7 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     plan.unroll_k = s.unroll_k >= plan.K && plan.K <= 16;
     // Tap classes (see ConvPlan::tap_class_size): the weights of one class, the accumulators
     // and one broadcast register must fit.
-    const std::int64_t class_size = ceil_div(plan.K, plan.stride);
+    const std::int64_t class_size = (plan.K - 1) / plan.stride + 1;  // no overflow for huge K
     if (plan.icg == 1 && plan.stride >= 2 && plan.dilation == 1 && plan.K > plan.stride &&
         class_size <= plan.vregs && accs + class_size * plan.ur_oc + 1 <= plan.vregs) {
       plan.tap_class_size = static_cast<int>(class_size);
