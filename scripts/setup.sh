@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages convjit builds with, and nothing when all are present.
 set -euo pipefail
+# clang and libclang-rt-14-dev (its sanitizer and libFuzzer runtimes; clang does not pull it
+# in): the ASan and fuzz builds of scripts/sanitizers.sh and scripts/fuzz.sh.
 packages=(build-essential cmake g++ libfmt-dev libxbyak-dev llvm-16-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev python3 pkgconf)
+          libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libdnnl-dev python3 pkgconf
+          clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,8 @@
 // Every public golden case through lowering and the interpreter: unscheduled, under the
 // default schedule of both ISAs, and under random legal schedules (seeded; the seed of
 // a failure is printed: rerun with CONVJIT_IR_SEED=<seed>).
+// CONVJIT_IR_CASES=<n>: each of the three runs n cases drawn with the seed instead of its
+// default (all, all, 96); the sanitizer run in CI (scripts/sanitizers.sh) sets it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -31,13 +33,34 @@ const std::vector<GoldenCase>& cases() {
   return c;
 }
 
+/// Indices of the cases a test runs: `default_count` of them (all when 0), or
+/// CONVJIT_IR_CASES of them, in an order shuffled by `seed` (in file order when all run).
+std::vector<std::size_t> case_sample(std::uint64_t seed, std::size_t default_count) {
+  const std::size_t total = cases().size();
+  std::size_t n = default_count == 0 ? total : default_count;
+  if (const char* v = std::getenv("CONVJIT_IR_CASES")) n = std::strtoull(v, nullptr, 10);
+  if (std::getenv("CONVJIT_IR_ALL_CASES") != nullptr) n = total;
+  n = std::clamp<std::size_t>(n, 1, total);
+  std::vector<std::size_t> order(total);
+  for (std::size_t i = 0; i < total; ++i) order[i] = i;
+  if (n < total) {
+    std::mt19937_64 sampler(seed);
+    std::shuffle(order.begin(), order.end(), sampler);
+    order.resize(n);
+    std::printf("%zu of %zu cases (CONVJIT_IR_CASES=%zu, CONVJIT_IR_SEED=%llu)\n", n, total, n,
+                static_cast<unsigned long long>(seed));
+  }
+  return order;
+}
+
 TEST(IrConformance, LoadsEveryPublicForwardCase) {
   // 447 cases + 66 extra activations; a short read would make every test below vacuous.
   EXPECT_EQ(cases().size(), 513u);
 }
 
 TEST(IrConformance, UnscheduledIrMatchesGolden) {
-  for (const GoldenCase& c : cases()) {
+  for (std::size_t ci : case_sample(base_seed(), 0)) {
+    const GoldenCase& c = cases()[ci];
     const Problem p = make_problem(c.spec, c.shape);
     const Func f = lower_unscheduled(p);
     const std::string diff = compare(c, run_func(f, p, c));
@@ -46,7 +69,8 @@ TEST(IrConformance, UnscheduledIrMatchesGolden) {
 }
 
 TEST(IrConformance, DefaultScheduleMatchesGoldenOnBothIsas) {
-  for (const GoldenCase& c : cases()) {
+  for (std::size_t ci : case_sample(base_seed(), 0)) {
+    const GoldenCase& c = cases()[ci];
     const Problem p = make_problem(c.spec, c.shape);
     for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
       const Schedule s = default_schedule(p, isa);
@@ -69,11 +93,7 @@ TEST(IrConformance, RandomLegalSchedulesMatchGolden) {
   std::map<std::string, int> covered;
   int illegal = 0, runs = 0;
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::size_t> order(cases().size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::mt19937_64 sampler(seed);
-  std::shuffle(order.begin(), order.end(), sampler);
-  if (std::getenv("CONVJIT_IR_ALL_CASES") == nullptr) order.resize(kSampledCases);
+  const std::vector<std::size_t> order = case_sample(seed, kSampledCases);
   for (std::size_t ci : order) {
     const GoldenCase& c = cases()[ci];
     const Problem p = make_problem(c.spec, c.shape);
