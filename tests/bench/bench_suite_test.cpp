@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 #include <string>
 #include <utility>
 
@@ -16,7 +17,9 @@ namespace convjit::bench {
 namespace {
 
 std::string write_tiny_suite() {
-  const auto path = std::filesystem::temp_directory_path() / "convjit_bench_tiny_suite.csv";
+  // One file per process: ctest runs these tests in parallel processes.
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("convjit_bench_tiny_suite_" + std::to_string(::getpid()) + ".csv");
   std::ofstream out(path);
   out << "name,N,L,Cin,F,K,s,d,g,pad\n"
          "tiny_same,1,40,8,16,3,1,1,1,same\n"
