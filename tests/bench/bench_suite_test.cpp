@@ -2,11 +2,11 @@
 #ifdef CONVJIT_HAVE_BENCH
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 #include <string>
 #include <utility>
 
