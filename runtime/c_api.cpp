@@ -208,6 +208,7 @@ int convjit_host_supports_isa(convjit_isa isa) noexcept {
     case CONVJIT_ISA_AUTO: return 1;
     case CONVJIT_ISA_AVX2: return convjit::host_supports(convjit::Isa::kAvx2) ? 1 : 0;
     case CONVJIT_ISA_AVX512: return convjit::host_supports(convjit::Isa::kAvx512) ? 1 : 0;
+    default: break;
   }
   return 0;
 }

@@ -17,9 +17,9 @@ parts=("$@")
 if [ ${#parts[@]} -eq 0 ]; then parts=(asan tsan); fi
 
 # Test executables of every tests/<area>/ folder that has sources (see tests/CMakeLists.txt).
-# Not tests/llvm: the LLVM backend's objects are not instrumented (cmake/llvm_backend.cmake
-# makes them before cmake/sanitizers.cmake), and its unit tests, its AOT test and its
-# whole-conformance runs all run in the main build (scripts/test.sh).
+# Not tests/llvm: the LLVM backend's own objects are instrumented, but its tests spend their
+# time inside LLVM's (uninstrumented) code generator, about a minute even uninstrumented; they,
+# its AOT test and its whole-conformance runs run in the main build (scripts/test.sh).
 unit_test_targets() {
   for dir in tests/*/; do
     area="$(basename "$dir")"

@@ -72,14 +72,20 @@ typedef enum convjit_status {
   CONVJIT_RESOURCE_LIMIT = 10,        /**< sizes that would overflow */
   CONVJIT_IO_ERROR = 11,              /**< a file that cannot be read or written */
   CONVJIT_OUT_OF_MEMORY = 100,        /**< an allocation failed */
-  CONVJIT_INTERNAL_ERROR = 101        /**< a bug in convjit: please report the message */
+  CONVJIT_INTERNAL_ERROR = 101,       /**< a bug in convjit: please report the message */
+  /* Not statuses: they make every int32 a value of the type, so C++ may receive any int. */
+  CONVJIT_STATUS_RANGE_MIN_ = INT32_MIN,
+  CONVJIT_STATUS_RANGE_MAX_ = INT32_MAX
 } convjit_status;
 
 /** Vector instruction sets (convjit::Isa). */
 typedef enum convjit_isa {
   CONVJIT_ISA_AUTO = 0,  /**< the best the CPU has, or CONVJIT_ISA=avx2|avx512 when set */
   CONVJIT_ISA_AVX2 = 1,  /**< AVX2 + FMA, 8 float lanes */
-  CONVJIT_ISA_AVX512 = 2 /**< AVX-512F/VL/BW/DQ, 16 float lanes */
+  CONVJIT_ISA_AVX512 = 2, /**< AVX-512F/VL/BW/DQ, 16 float lanes */
+  /* Not ISAs: they make every int32 a value of the type (an unknown one is refused). */
+  CONVJIT_ISA_RANGE_MIN_ = INT32_MIN,
+  CONVJIT_ISA_RANGE_MAX_ = INT32_MAX
 } convjit_isa;
 
 /** A kernel compiler with its cache (convjit::Jit). */
@@ -93,7 +99,10 @@ typedef struct convjit_weights convjit_weights;
 typedef enum convjit_backend {
   CONVJIT_BACKEND_AUTO = 0,  /**< CONVJIT_BACKEND when set, else Xbyak (LLVM without AVX2+FMA) */
   CONVJIT_BACKEND_XBYAK = 1, /**< convjit's AVX2 / AVX-512 generator, tens of microseconds */
-  CONVJIT_BACKEND_LLVM = 2   /**< LLVM ORC: any x86-64 CPU (see cpu), milliseconds */
+  CONVJIT_BACKEND_LLVM = 2,  /**< LLVM ORC: any x86-64 CPU (see cpu), milliseconds */
+  /* Not backends: they make every int32 a value of the type (an unknown one is refused). */
+  CONVJIT_BACKEND_RANGE_MIN_ = INT32_MIN,
+  CONVJIT_BACKEND_RANGE_MAX_ = INT32_MAX
 } convjit_backend;
 
 /** How to compile (convjit::CompileOptions). All-zero (or a NULL pointer) means the
