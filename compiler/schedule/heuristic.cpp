@@ -123,15 +123,16 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   const double weight_row_bytes =
       4.0 * static_cast<double>(p.kernel) * static_cast<double>(block_width);  // one ic
   const double block_weight_bytes = static_cast<double>(p.ic_per_group) * weight_row_bytes;
-  if (s.strategy != Strategy::kDepthwise && block_weight_bytes > kL1Bytes / 2) {
-    s.block_ic = std::max<std::int64_t>(
-        1, static_cast<std::int64_t>(static_cast<double>(kL1Bytes / 2) / weight_row_bytes));
-    note(fmt::format("block_ic={}: an oc block's weights ({:.0f} KiB) exceed half of L1 (32 KiB)",
-                     s.block_ic, block_weight_bytes / 1024));
-  } else {
-    s.block_ic = 0;
-    note("block_ic=0: an oc block's weights fit in half of L1");
-  }
+  // No input-channel blocks: they cost a store and a reload of the partial sums per block,
+  // and an oc block's weights stream from L2 fast enough (2 vectors per tile row of FMAs,
+  // about 11 bytes a cycle). Measured on Zen 4 (docs/jit.md, round 4): w2v2_l1 (96 KiB of
+  // weights per block), tcn, pointwise and C=2048..4096 shapes with 1-2.3 MiB per block
+  // were all as fast or faster without them. block_ic stays a tuning dimension.
+  s.block_ic = 0;
+  note(
+      fmt::format("block_ic=0: an oc block's weights ({:.0f} KiB) stream from L2 or beyond "
+                  "faster than partial sums of ic blocks go through memory",
+                  block_weight_bytes / 1024));
   const double row_bytes = 4.0 * static_cast<double>(p.stride) * static_cast<double>(p.in_channels);
   const std::int64_t rows_in_l2 =
       static_cast<std::int64_t>(static_cast<double>(kL2Bytes / 2) / std::max(row_bytes, 1.0));
@@ -167,12 +168,16 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   // level cache anyway; they need whole cache lines per row of a block.
   const double out_bytes = bytes(p.batch, p.out_channels(), p.final_out_length());
   const bool beyond_l3 = out_bytes > static_cast<double>(kL3Bytes);
-  s.nontemporal_stores = !p.length_is_dynamic && beyond_l3 && (block_width * 4) % 64 == 0;
+  // Partial sums of input-channel blocks are re-read: never streamed (check_legal).
+  const bool ic_blocked = s.block_ic > 0 && s.block_ic < p.ic_per_group;
+  s.nontemporal_stores =
+      !p.length_is_dynamic && beyond_l3 && (block_width * 4) % 64 == 0 && !ic_blocked;
   note(
       fmt::format("nontemporal_stores={}: the output ({:.0f} MiB) {} the last-level cache (32 "
-                  "MiB)",
+                  "MiB){}",
                   s.nontemporal_stores ? 1 : 0, out_bytes / (1024.0 * 1024.0),
-                  beyond_l3 ? "exceeds" : "fits in"));
+                  beyond_l3 ? "exceeds" : "fits in",
+                  ic_blocked && beyond_l3 ? ", but partial sums of ic blocks are re-read" : ""));
   s.threads = 1;
   note("threads=1: the runtime splits work across threads itself");
   return s;

@@ -243,12 +243,18 @@ TEST(DefaultSchedule, PointwiseTileOnAvx2) {
   EXPECT_EQ(s512.tile_oc_vecs, 4);
 }
 
-TEST(DefaultSchedule, BlocksLargeChannelCountsAndDynamicLengths) {
+TEST(DefaultSchedule, BlocksLongInputsAndDynamicLengths) {
   const Problem wide = problem("filters=256,kernel_size=9", {1, 100, 512});
   const Schedule s = default_schedule(wide, Isa::kAvx512);
-  EXPECT_GT(s.block_ic, 0);
-  EXPECT_LT(s.block_ic, 512);
+  // No ic blocks (measured slower on Zen 4, docs/jit.md round 4); a long input gets time
+  // blocks that keep the rows of a block in L2.
+  EXPECT_EQ(s.block_ic, 0);
   EXPECT_NO_THROW(check_legal(s, wide));
+  const Problem long_wide = problem("filters=256,kernel_size=9", {1, 4000, 512});
+  const Schedule lw = default_schedule(long_wide, Isa::kAvx512);
+  EXPECT_GT(lw.block_t, 0);
+  EXPECT_LT(lw.block_t, 4000);
+  EXPECT_NO_THROW(check_legal(lw, long_wide));
   const Problem dynamic = problem("filters=8,kernel_size=3,padding=causal", {1, kDynamic, 4});
   const Schedule d = default_schedule(dynamic, Isa::kAvx2);
   EXPECT_GT(d.block_t, 0);

@@ -126,10 +126,41 @@ void ColumnEmitter<Vmm>::close_interior_loop(int fmas_at_head) {
 }
 
 template <class Vmm>
+void ColumnEmitter<Vmm>::emit_partial_sums(int rows, bool load) {
+  // Registers above the accumulators are free before the reduction and after it.
+  const int mask_reg = v_.epilogue_free[0];
+  const std::int64_t row_bytes = p_.F * 4;
+  load_avx2_mask(mask_reg);
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < v_.vecs; ++j) {
+      const Xbyak::Address at = mem(reg_outp_, i * row_bytes + j * vec_bytes());
+      if (load) {
+        load_vec(acc(i, j).getIdx(), at, masked(j), mask_reg);
+      } else {
+        store_vec(at, acc(i, j).getIdx(), masked(j), mask_reg);
+      }
+    }
+  }
+}
+
+template <class Vmm>
 void ColumnEmitter<Vmm>::emit_zero(int rows) {
+  Xbyak::Label zeros, done;
+  if (p_.ic_blocks > 1) {
+    // Input-channel blocks after the first go on from the partial sums at r15
+    // (ColumnArgs::accumulate, one branch per tile).
+    c_.cmp(c_.qword[reg_args_ + offsetof(ColumnArgs, accumulate)], 0);
+    c_.je(zeros, c_.T_NEAR);
+    if (in_interior_) ++stats_.interior_cond_branches;
+    c_.annotate("accumulators from the partial sums of the previous ic blocks");
+    emit_partial_sums(rows, true);
+    c_.jmp(done, c_.T_NEAR);
+    c_.L(zeros);
+  }
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < v_.vecs; ++j) zero(acc(i, j));
   }
+  c_.L(done);
 }
 
 template <class Vmm>
@@ -178,6 +209,25 @@ void ColumnEmitter<Vmm>::emit_bias(int rows, int mask_reg, int tmp_reg) {
 
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_output(int rows) {
+  if (p_.ic_blocks == 1) {
+    emit_final_output(rows);
+    return;
+  }
+  // Every input-channel block but the last stores its raw sums (ColumnArgs::partial).
+  Xbyak::Label final_block, done;
+  c_.cmp(c_.qword[reg_args_ + offsetof(ColumnArgs, partial)], 0);
+  c_.je(final_block, c_.T_NEAR);
+  if (in_interior_) ++stats_.interior_cond_branches;
+  c_.annotate("partial sums of this ic block (no bias, no activation)");
+  emit_partial_sums(rows, false);
+  c_.jmp(done, c_.T_NEAR);
+  c_.L(final_block);
+  emit_final_output(rows);
+  c_.L(done);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_final_output(int rows) {
   const std::vector<int>& free = v_.epilogue_free;
   CONVJIT_JIT_CHECK(free.size() >= 2);
   const int mask_reg = free[0];

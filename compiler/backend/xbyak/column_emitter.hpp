@@ -35,14 +35,16 @@ class ColumnEmitter {
   void emit_epilogue_and_ret();
   void emit_tile_loop();
   void emit_edge_subroutine(Xbyak::Label& edge);
-  void emit_zero(int rows);
+  void emit_zero(int rows);  // accumulators: zero, or (ic blocks) the partial sums at r15
   void emit_prefetch();
   void emit_nontemporal_output(int rows, const std::vector<int>& temps, int mask_reg);
   enum class BlockMove { kNext, kPrevious, kBackToFirst, kToLast };
   void emit_block_advance(const Reg64& in, const Reg64& out, BlockMove move);
   void emit_edge_call(Xbyak::Label& edge, std::size_t begin,
                       std::size_t end);  // interior: input rows of the tile prefetch_tiles ahead
-  void emit_output(int rows);            // bias + activation + stores at r15
+  void emit_output(int rows);            // emit_final_output, or raw partial sums (ic blocks)
+  void emit_final_output(int rows);      // bias + activation + stores at r15
+  void emit_partial_sums(int rows, bool load);  // ic blocks: accumulators <-> output at r15
   void emit_bias(int rows, int mask_reg, int tmp_reg);
   void emit_activation(int value, const std::vector<int>& temps);
   void load_vec(int dst, const Xbyak::Address& src, bool masked, int mask_reg);

@@ -130,11 +130,19 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
                                     plan.ur_oc, need, isa_text(plan.isa), plan.vregs));
     }
     if (plan.isa == Isa::kAvx2) plan.bcast_reg = accs + plan.ur_oc;
-    plan.unroll_ic = static_cast<int>(std::clamp<std::int64_t>(s.unroll_ic, 1, plan.icg));
-    plan.unroll_ic = std::min(plan.unroll_ic, 16);
     plan.unroll_k = s.unroll_k >= plan.K && plan.K <= 16;
     // Tap classes (see ConvPlan::tap_class_size): the weights of one class, the accumulators
     // and one broadcast register must fit.
+    // Input-channel blocks (see ConvPlan::ic_block): a divisor of icg not above block_ic,
+    // kept only when it is at least half of block_ic (a prime icg is not blocked at all).
+    plan.ic_block = plan.icg;
+    if (s.block_ic > 0 && s.block_ic < plan.icg) {
+      const std::int64_t d = largest_divisor_at_most(plan.icg, s.block_ic);
+      if (2 * d >= s.block_ic) plan.ic_block = d;
+    }
+    plan.ic_blocks = plan.icg / plan.ic_block;
+    plan.unroll_ic = static_cast<int>(std::clamp<std::int64_t>(s.unroll_ic, 1, plan.ic_block));
+    plan.unroll_ic = std::min(plan.unroll_ic, 16);
     const std::int64_t class_size = (plan.K - 1) / plan.stride + 1;  // no overflow for huge K
     if (plan.icg == 1 && plan.stride >= 2 && plan.dilation == 1 && plan.K > plan.stride &&
         class_size <= plan.vregs && accs + class_size * plan.ur_oc + 1 <= plan.vregs) {
@@ -152,7 +160,7 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     constexpr std::int64_t kSweepWeightBytes = 24 * 1024;
     const std::int64_t block_weight_bytes = plan.block_weight_floats * 4;
     plan.sweep = s.loop_order == LoopOrder::kBatchTimeChannel && plan.groups == 1 &&
-                 plan.ocg >= 2 * plan.block_width &&
+                 plan.ic_blocks == 1 && plan.ocg >= 2 * plan.block_width &&
                  block_weight_bytes * (plan.ocg / plan.block_width) <= kSweepWeightBytes;
     plan.sweep_blocks = std::max<std::int64_t>(1, kSweepWeightBytes / block_weight_bytes);
   } else {
@@ -213,7 +221,7 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     const std::int64_t tile_bytes = plan.ur_t * plan.stride * plan.C * 4;
     plan.prefetch_tiles =
         static_cast<int>(std::clamp<std::int64_t>(ceil_div(s.prefetch_distance, tile_bytes), 1, 4));
-    plan.prefetch_bytes = plan.kind == JitKind::kDirect ? plan.icg * 4 : plan.block_width * 4;
+    plan.prefetch_bytes = plan.kind == JitKind::kDirect ? plan.ic_block * 4 : plan.block_width * 4;
   }
   // Streaming stores only of whole cache lines: a block narrower than a line (or rows that
   // are not whole lines apart) would stream half lines, each its own slow partial write

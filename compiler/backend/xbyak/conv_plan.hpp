@@ -49,6 +49,11 @@ struct ColumnArgs {
   /// Nonzero (sweeps with streaming stores): the interior sweeps the blocks from the last
   /// down, so that pending streamed stores lie behind the input the next block loads.
   std::int64_t descending = 0;
+  /// Nonzero (ConvPlan::ic_blocks > 1, every block but the first): accumulators start from
+  /// the partial sums in the output instead of zero.
+  std::int64_t accumulate = 0;
+  /// Nonzero (every ic block but the last): store the raw sums, without bias or activation.
+  std::int64_t partial = 0;
 };
 
 struct ConvPlan {
@@ -81,6 +86,14 @@ struct ConvPlan {
   ColumnVariant full;                    ///< blocks of block_width channels
   ColumnVariant tail;                    ///< the last, narrower block of a group (if any)
   int unroll_ic = 1;                     ///< direct: input channels per emitted reduction step
+  /// Direct: the reduction over a group's icg input channels runs in ic_blocks blocks of
+  /// ic_block channels (Schedule::block_ic: the largest divisor of icg not above it, so that
+  /// one compile-time reduction serves every block). The driver calls a column once per
+  /// block; every block but the first adds to the partial sums in the output
+  /// (ColumnArgs::accumulate), every block but the last stores them raw (::partial).
+  /// Weights are packed [g][oc_blk][ic_blk][k][ic][W]. Unblocked: ic_block = icg.
+  std::int64_t ic_block = 1;
+  std::int64_t ic_blocks = 1;
   /// Direct, one input channel per group, stride > 1, dilation 1 (first layers): taps are
   /// taken in classes k mod stride, and one broadcast of input row q*stride + c feeds every
   /// row of the tile whose tap in class c reads it (rows q, q-1, ... with taps c, c+s, ...).

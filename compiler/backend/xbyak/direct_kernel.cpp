@@ -48,8 +48,8 @@ void ColumnEmitter<Vmm>::emit_direct_ic_body(int row_begin, int row_end, int cou
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_direct_ic_reduction(int row_begin, int row_end, int unroll_ic) {
   const int unroll = unroll_ic > 0 ? unroll_ic : p_.unroll_ic;
-  const std::int64_t iters = p_.icg / unroll;
-  const int rem = static_cast<int>(p_.icg % unroll);
+  const std::int64_t iters = p_.ic_block / unroll;
+  const int rem = static_cast<int>(p_.ic_block % unroll);
   const std::int64_t w_stride = p_.block_width * 4;
   if (iters >= 2) {
     Xbyak::Label loop;
@@ -130,8 +130,8 @@ void ColumnEmitter<Vmm>::emit_direct_reduction(int rows) {
     emit_direct_tap_classes(rows);
     return;
   }
-  // After one tap's ic reduction rsi has moved icg floats; the next tap is d rows on.
-  const std::int64_t tap_step = (p_.dilation * p_.C - p_.icg) * 4;
+  // After one tap's ic reduction rsi has moved ic_block floats; the next tap is d rows on.
+  const std::int64_t tap_step = (p_.dilation * p_.C - p_.ic_block) * 4;
   c_.mov(reg_ai_, reg_inp_);
   c_.mov(reg_aw_, reg_w_);
   if (p_.unroll_k) {
@@ -164,7 +164,7 @@ void ColumnEmitter<Vmm>::emit_direct_edge_rows(Xbyak::Label& singles) {
   // cold, and its size is compile time). Each element sums its valid taps in ascending
   // order with ic ascending, as the interior and the single steps do: identical bits.
   const int rows = p_.ur_t;
-  const std::int64_t tap_weights = p_.icg * p_.block_width * 4;
+  const std::int64_t tap_weights = p_.ic_block * p_.block_width * 4;
   const int stride = static_cast<int>(p_.stride);
   const std::int64_t last_tap = (rows - 1) * p_.stride + (p_.K - 1) * p_.dilation;
   Xbyak::Label both_ok, tap_loop, left, right, done;
@@ -174,6 +174,10 @@ void ColumnEmitter<Vmm>::emit_direct_edge_rows(Xbyak::Label& singles) {
   c_.cmp(r15, reg_len_);
   c_.jge(singles, c_.T_NEAR);  // both edges in one group: one step at a time
   c_.L(both_ok);
+  if (p_.ic_blocks > 1) {  // r15 was a temporary above; emit_zero reads the partial sums
+    c_.imul(reg_outp_, reg_t_, static_cast<int>(p_.F * 4));
+    c_.add(reg_outp_, reg_out_);
+  }
   emit_zero(rows);
   c_.mov(reg_aw_, reg_w_);
   c_.mov(reg_k_, p_.K);
@@ -239,7 +243,7 @@ void ColumnEmitter<Vmm>::emit_direct_edge_taps() {
     emit_direct_edge_tap_order();
     return;
   }
-  const std::int64_t tap_weights = p_.icg * p_.block_width * 4;
+  const std::int64_t tap_weights = p_.ic_block * p_.block_width * 4;
   Xbyak::Label loop, skip, next;
   c_.mov(reg_aw_, reg_w_);
   c_.mov(reg_k_, p_.K);

@@ -223,7 +223,15 @@ void XbyakKernel::run_columns(const float* in_rows, float* out_rows, const float
     ca.descending = mode.descending && blocks > 1 ? 1 : 0;
     const ColumnFn fn = end - start < plan_.block_width ? tail_fn : full_fn;
     CONVJIT_JIT_CHECK(fn != nullptr);
-    fn(&ca);
+    // Input-channel blocks (ConvPlan::ic_block): one call each, partial sums in the output.
+    const std::int64_t ic_weights = plan_.K * plan_.ic_block * plan_.block_width;
+    for (std::int64_t icb = 0; icb < plan_.ic_blocks; ++icb) {
+      ca.accumulate = icb > 0 ? 1 : 0;
+      ca.partial = icb + 1 < plan_.ic_blocks ? 1 : 0;
+      fn(&ca);
+      ca.in += plan_.ic_block;
+      ca.w += ic_weights;
+    }
     return blocks == 1 ? end : start + blocks * plan_.block_width;
   };
   // Sweep: a call computes up to sweep_blocks full blocks of [oc0, oc1) (then the
