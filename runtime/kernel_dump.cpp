@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "runtime/compiled_kernel.hpp"
+#include "runtime/debug_output.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -16,11 +17,7 @@ namespace {
 std::atomic<bool> g_reported{false};
 
 void report_once(const std::string& path, const char* what) {
-  if (g_reported.exchange(true)) return;
-  std::fprintf(stderr,
-               "convjit: CONVJIT_DUMP: cannot write %s: %s (further dump errors are not "
-               "reported)\n",
-               path.c_str(), what);
+  report_write_failure_once(g_reported, "CONVJIT_DUMP", "dump", path, what);
 }
 
 bool write_file(const std::string& path, const void* data, std::size_t size) {

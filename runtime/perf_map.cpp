@@ -13,6 +13,7 @@
 #include <exception>
 
 #include "runtime/compiled_kernel.hpp"
+#include "runtime/debug_output.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -20,11 +21,7 @@ namespace {
 std::atomic<bool> g_reported{false};
 
 void report_once(const std::string& path, const char* what) {
-  if (g_reported.exchange(true)) return;
-  std::fprintf(stderr,
-               "convjit: CONVJIT_PERF_MAP: cannot write %s: %s (further perf map errors are not "
-               "reported)\n",
-               path.c_str(), what);
+  report_write_failure_once(g_reported, "CONVJIT_PERF_MAP", "perf map", path, what);
 }
 
 }  // namespace

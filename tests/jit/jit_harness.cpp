@@ -142,11 +142,29 @@ double accumulation_scale(const Problem& p, const CaseData& d) {
   return scale;
 }
 
-namespace {
+KernelArgs kernel_args(const Problem& p, const float* input, const float* weights,
+                       const float* bias, float* output, float* scratch,
+                       const std::optional<Ranges>& ranges) {
+  const Ranges r = ranges.value_or(Ranges{0, p.batch, 0, p.out_length, 0, p.filters});
+  KernelArgs a;
+  a.input = input;
+  a.weights = weights;
+  a.bias = p.use_bias ? bias : nullptr;
+  a.output = output;
+  a.scratch = scratch;
+  a.length = p.length;
+  a.out_length = p.out_length;
+  a.pad_left = p.pad_left;
+  a.n_begin = r.n0;
+  a.n_end = r.n1;
+  a.t_begin = r.t0;
+  a.t_end = r.t1;
+  a.oc_begin = r.oc0;
+  a.oc_end = r.oc1;
+  return a;
+}
 
-struct Ranges {
-  std::int64_t n0, n1, t0, t1, oc0, oc1;
-};
+namespace {
 
 // Runs the kernel once per range; the output buffer accumulates the calls.
 bool run_ranges(const GeneratedKernel& kernel, const Problem& p, const CaseData& d,
@@ -154,21 +172,8 @@ bool run_ranges(const GeneratedKernel& kernel, const Problem& p, const CaseData&
                 GuardedBuffer& out, std::string* why) {
   GuardedBuffer scratch(std::max<std::size_t>(kernel.scratch_floats(p.length), 1));
   for (const Ranges& r : ranges) {
-    KernelArgs a;
-    a.input = d.input.data();
-    a.weights = packed.data();
-    a.bias = p.use_bias ? d.bias.data() : nullptr;
-    a.output = out.data();
-    a.scratch = scratch.data();
-    a.length = p.length;
-    a.out_length = p.out_length;
-    a.pad_left = p.pad_left;
-    a.n_begin = r.n0;
-    a.n_end = r.n1;
-    a.t_begin = r.t0;
-    a.t_end = r.t1;
-    a.oc_begin = r.oc0;
-    a.oc_end = r.oc1;
+    const KernelArgs a =
+        kernel_args(p, d.input.data(), packed.data(), d.bias.data(), out.data(), scratch.data(), r);
     kernel.entry()(&a);
     if (!scratch.guards_intact()) {
       *why = "scratch canaries overwritten";

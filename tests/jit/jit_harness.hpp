@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,18 @@ CaseData make_data(const Problem& p, std::uint32_t seed);
 
 /// max over outputs of sum |x*w| + |b| (the scale of the accumulation error).
 double accumulation_scale(const Problem& p, const CaseData& d);
+
+/// The output ranges of one kernel call: n in [n0, n1), t in [t0, t1), oc in [oc0, oc1).
+struct Ranges {
+  std::int64_t n0, n1, t0, t1, oc0, oc1;
+};
+
+/// The KernelArgs of one call on the resolved problem `p` (its length, output length and
+/// left pad) over `ranges`, the whole range when not given; `bias` is passed only when
+/// p.use_bias.
+KernelArgs kernel_args(const Problem& p, const float* input, const float* weights,
+                       const float* bias, float* output, float* scratch,
+                       const std::optional<Ranges>& ranges = std::nullopt);
 
 /// Outcome of checking one kernel run against the reference.
 struct CheckResult {

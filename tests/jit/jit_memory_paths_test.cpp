@@ -21,24 +21,15 @@
 namespace convjit::detail::jit_test {
 namespace {
 
-// Runs the whole range into `out` (any alignment) and returns its floats.
+// Runs the whole range into `out` (any alignment) and returns its floats. The input is
+// `input` when given (a copy of d.input placed elsewhere), else d.input.
 std::vector<float> run_into(const GeneratedKernel& kernel, const Problem& p, const CaseData& d,
-                            float* out) {
+                            float* out, const float* input = nullptr) {
   std::vector<float> packed(kernel.packed_weights_floats() + 1);
   kernel.pack_weights(d.kernel.data(), packed.data());
   std::vector<float> scratch(kernel.scratch_floats(p.length) + 1);
-  KernelArgs a;
-  a.input = d.input.data();
-  a.weights = packed.data();
-  a.bias = p.use_bias ? d.bias.data() : nullptr;
-  a.output = out;
-  a.scratch = scratch.data();
-  a.length = p.length;
-  a.out_length = p.out_length;
-  a.pad_left = p.pad_left;
-  a.n_end = p.batch;
-  a.t_end = p.out_length;
-  a.oc_end = p.filters;
+  const KernelArgs a = kernel_args(p, input != nullptr ? input : d.input.data(), packed.data(),
+                                   d.bias.data(), out, scratch.data());
   kernel.entry()(&a);
   return std::vector<float>(out, out + p.output_size());
 }
@@ -257,8 +248,6 @@ TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
   auto* arena = static_cast<float*>(std::aligned_alloc(4096, arena_bytes / 4096 * 4096 + 4096));
   ASSERT_NE(arena, nullptr);
   const CaseData d = make_data(p, 31);
-  std::vector<float> packed(kernel->packed_weights_floats());
-  kernel->pack_weights(d.kernel.data(), packed.data());
   std::vector<float> expected(out_floats);
   reference_conv1d(p, d.input.data(), d.kernel.data(), d.bias.data(), expected.data());
   const double tol = 1e-5 * accumulation_scale(p, d);
@@ -282,19 +271,7 @@ TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
     const StoreMode mode = store_mode(plan, in, out);
     EXPECT_EQ(mode.streaming, pl.mode.streaming) << out_minus_in;
     EXPECT_EQ(mode.descending, pl.mode.descending) << out_minus_in;
-    KernelArgs a;
-    a.input = in;
-    a.weights = packed.data();
-    a.bias = d.bias.data();
-    a.output = out;
-    a.length = p.length;
-    a.out_length = p.out_length;
-    a.pad_left = p.pad_left;
-    a.n_end = p.batch;
-    a.t_end = p.out_length;
-    a.oc_end = p.filters;
-    kernel->entry()(&a);
-    results.emplace_back(out, out + out_floats);
+    results.push_back(run_into(*kernel, p, d, out, in));
     double worst = 0.0;
     for (std::size_t i = 0; i < out_floats; ++i) {
       worst = std::max(worst, std::abs(static_cast<double>(results.back()[i]) - expected[i]));

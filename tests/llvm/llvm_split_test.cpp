@@ -26,6 +26,7 @@
 #include "compiler/reference/reference.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "convjit/jit.hpp"
+#include "jit/jit_harness.hpp"
 
 namespace convjit {
 namespace {
@@ -120,9 +121,7 @@ Data make_data(const Problem& p, std::uint32_t seed) {
   return out;
 }
 
-struct Cell {
-  std::int64_t n0, n1, t0, t1, oc0, oc1;
-};
+using Cell = detail::jit_test::Ranges;
 
 /// Runs `cells` one call each into `out`; scratch is NaN before every call.
 void run_cells(const GeneratedKernel& k, const Problem& p, const float* input, const Data& d,
@@ -131,21 +130,8 @@ void run_cells(const GeneratedKernel& k, const Problem& p, const float* input, c
   Guarded scratch(scratch_floats);
   for (const Cell& c : cells) {
     scratch.fill_canary();
-    KernelArgs a;
-    a.input = input;
-    a.weights = packed.data();
-    a.bias = p.use_bias ? d.bias.data() : nullptr;
-    a.output = out.data();
-    a.scratch = scratch.data();
-    a.length = p.length;
-    a.out_length = p.out_length;
-    a.pad_left = p.pad_left;
-    a.n_begin = c.n0;
-    a.n_end = c.n1;
-    a.t_begin = c.t0;
-    a.t_end = c.t1;
-    a.oc_begin = c.oc0;
-    a.oc_end = c.oc1;
+    const KernelArgs a = detail::jit_test::kernel_args(p, input, packed.data(), d.bias.data(),
+                                                       out.data(), scratch.data(), c);
     k.entry()(&a);
     ASSERT_TRUE(scratch.intact()) << "scratch canaries overwritten";
     ASSERT_TRUE(out.intact()) << "output canaries overwritten";
