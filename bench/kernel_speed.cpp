@@ -3,10 +3,11 @@
 // code generation time and, with --check, the largest error against the reference.
 //
 //   convjit_kernel_speed [--isa avx2|avx512] [--only name,name] [--check] [--reps R]
-//                        [--set "tile_t=4 tile_oc_vecs=3 ..."] [--onednn]
+//                        [--set "tile_t=4 tile_oc_vecs=3 ..."] [--onednn] [--onednn-all]
 // --set overrides fields of the default schedule (the heuristic's) for every shape.
 // --onednn also times oneDNN (1 thread, every formulation, the best kept) with the same
-// thread-CPU-time clock, so that the ratio holds on a loaded machine.
+// thread-CPU-time clock, so that the ratio holds on a loaded machine. --onednn-all also prints
+// every formulation's GFLOP/s (1d_nwc is oneDNN on convjit's channels_last, no reorders).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -107,7 +108,8 @@ double time_calls(Fn&& fn, int reps) {
 // oneDNN's best formulation of `shape` (1 thread): seconds per call and its description;
 // {0, reason} when oneDNN is absent or rejects every formulation.
 std::pair<double, std::string> time_onednn(const bench::SuiteShape& shape, const float* input,
-                                           const float* kernel, const float* bias, int reps) {
+                                           const float* kernel, const float* bias, int reps,
+                                           bool print_each) {
   if (!bench::onednn_available()) return {0.0, "oneDNN absent"};
   bench::onednn_set_threads(1);
   double best = 0.0;
@@ -116,6 +118,10 @@ std::pair<double, std::string> time_onednn(const bench::SuiteShape& shape, const
     try {
       bench::OnednnRunner runner(shape, Activation::kLinear, f, input, kernel, bias);
       const double sec = time_calls([&] { runner.run(); }, std::max(3, reps / 2));
+      if (print_each) {
+        fmt::print("  oneDNN {:<10} {:>9.2f} {:>8.1f}  {}\n", bench::onednn_formulation_name(f),
+                   sec * 1e6, shape.flops / sec * 1e-9, runner.describe());
+      }
       if (best == 0.0 || sec < best) {
         best = sec;
         what = runner.describe();
@@ -134,7 +140,7 @@ int main(int argc, char** argv) {
   Isa isa = Isa::kAvx2;
   bool check = false;
   bool dump = false;  // writes the code to /tmp/kernel_speed_<shape>.bin
-  bool onednn = false;
+  bool onednn = false, onednn_all = false;
   int reps = 7;
   std::size_t out_offset = 0;  // floats: moves the output against the input (4K aliasing)
   for (int i = 1; i < argc; ++i) {
@@ -152,6 +158,8 @@ int main(int argc, char** argv) {
       dump = true;
     else if (arg == "--onednn")
       onednn = true;
+    else if (arg == "--onednn-all")
+      onednn = onednn_all = true;
     else if (arg == "--out-offset")
       out_offset = static_cast<std::size_t>(std::atoi(next().c_str()));
     else if (arg == "--reps")
@@ -233,7 +241,8 @@ int main(int argc, char** argv) {
                sec * 1e6, gflops, 100.0 * gflops / kPeakGflops, 100.0 * gflops / probe, gen_us,
                max_err, to_string(s));
     if (onednn) {
-      const auto [dnnl_sec, what] = time_onednn(shape, input.data, keras.data(), bias.data(), reps);
+      const auto [dnnl_sec, what] =
+          time_onednn(shape, input.data, keras.data(), bias.data(), reps, onednn_all);
       const double dnnl_gflops = dnnl_sec > 0.0 ? p.flops() / dnnl_sec * 1e-9 : 0.0;
       fmt::print("  oneDNN      {:>9.2f} {:>8.1f}        {:>5.1f}%  ratio {:.2f}  {}\n",
                  dnnl_sec * 1e6, dnnl_gflops, 100.0 * dnnl_gflops / probe,

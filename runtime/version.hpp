@@ -13,7 +13,7 @@ namespace convjit::detail {
 #ifdef CONVJIT_VERSION_STRING
 inline constexpr const char kConvjitVersion[] = CONVJIT_VERSION_STRING;
 #else
-inline constexpr const char kConvjitVersion[] = "0.1.0";
+inline constexpr const char kConvjitVersion[] = "0.2.0";
 #endif
 
 }  // namespace convjit::detail
