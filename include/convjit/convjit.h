@@ -80,8 +80,8 @@ typedef enum convjit_status {
 
 /** Vector instruction sets (convjit::Isa). */
 typedef enum convjit_isa {
-  CONVJIT_ISA_AUTO = 0,  /**< the best the CPU has, or CONVJIT_ISA=avx2|avx512 when set */
-  CONVJIT_ISA_AVX2 = 1,  /**< AVX2 + FMA, 8 float lanes */
+  CONVJIT_ISA_AUTO = 0,   /**< the best the CPU has, or CONVJIT_ISA=avx2|avx512 when set */
+  CONVJIT_ISA_AVX2 = 1,   /**< AVX2 + FMA, 8 float lanes */
   CONVJIT_ISA_AVX512 = 2, /**< AVX-512F/VL/BW/DQ, 16 float lanes */
   /* Not ISAs: they make every int32 a value of the type (an unknown one is refused). */
   CONVJIT_ISA_RANGE_MIN_ = INT32_MIN,
