@@ -16,11 +16,12 @@ namespace convjit {
 namespace detail {
 namespace {
 
-/// Below this many flops (about 20 us on one core) a run stays on the calling thread: the
+/// Below this many flops (about 10 us on one core) a run stays on the calling thread: the
 /// hand-off, the cache lines the helper pulls over and the wait for the slower half cost
-/// more than they save (suite shapes small, 0.8 MFLOP, and kws, 1.5 MFLOP, measured 0.74x
-/// and 0.78x on two threads with the old threshold of 0.2 MFLOP).
-constexpr double kMinParallelFlops = 2.0e6;
+/// more than they save. Measured with the spinning pool (docs/runtime.md): kws (1.5 MFLOP)
+/// took 11.5-12.6 us on two threads against 15.6-16.2 on one; small (0.8 MFLOP) 6.7-9.5
+/// against 8.8, so it stays on one thread.
+constexpr double kMinParallelFlops = 1.0e6;
 /// Work items per thread, for load balance between threads that run at different speeds.
 constexpr std::int64_t kItemsPerThread = 4;
 /// Smallest work item worth handing to another thread, in flops.
