@@ -168,16 +168,12 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   // level cache anyway; they need whole cache lines per row of a block.
   const double out_bytes = bytes(p.batch, p.out_channels(), p.final_out_length());
   const bool beyond_l3 = out_bytes > static_cast<double>(kL3Bytes);
-  // Partial sums of input-channel blocks are re-read: never streamed (check_legal).
-  const bool ic_blocked = s.block_ic > 0 && s.block_ic < p.ic_per_group;
-  s.nontemporal_stores =
-      !p.length_is_dynamic && beyond_l3 && (block_width * 4) % 64 == 0 && !ic_blocked;
+  s.nontemporal_stores = !p.length_is_dynamic && beyond_l3 && (block_width * 4) % 64 == 0;
   note(
       fmt::format("nontemporal_stores={}: the output ({:.0f} MiB) {} the last-level cache (32 "
-                  "MiB){}",
+                  "MiB)",
                   s.nontemporal_stores ? 1 : 0, out_bytes / (1024.0 * 1024.0),
-                  beyond_l3 ? "exceeds" : "fits in",
-                  ic_blocked && beyond_l3 ? ", but partial sums of ic blocks are re-read" : ""));
+                  beyond_l3 ? "exceeds" : "fits in"));
   s.threads = 1;
   note("threads=1: the runtime splits work across threads itself");
   return s;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <charconv>
 #include <set>
 #include <vector>
@@ -155,16 +154,6 @@ Schedule parse_schedule(std::string_view text) {
   // The lanes follow the ISA unless given: "isa=avx2" alone is a complete schedule.
   if (!lanes_given) s.vector_lanes = s.isa == Isa::kAvx2 ? 8 : 16;
   return s;
-}
-
-std::int64_t largest_divisor_at_most(std::int64_t n, std::int64_t limit) {
-  std::int64_t best = 1;
-  for (std::int64_t i = 1; i <= n / i; ++i) {
-    if (n % i != 0) continue;
-    if (i <= limit) best = std::max(best, i);
-    if (n / i <= limit) best = std::max(best, n / i);
-  }
-  return best;
 }
 
 }  // namespace convjit::detail

@@ -70,10 +70,6 @@ void check_legal(const Schedule& s, const Problem& p);
 /// cache sizes. Always legal.
 Schedule default_schedule(const Problem& p, Isa isa);
 
-/// The largest divisor of `n` (>= 1) that is at most `limit` (>= 1), in O(sqrt(n)): input-
-/// channel blocks that divide a group's channels.
-std::int64_t largest_divisor_at_most(std::int64_t n, std::int64_t limit);
-
 /// Why default_schedule chose what it chose, one line per decision.
 std::string explain_default_schedule(const Problem& p, Isa isa);
 

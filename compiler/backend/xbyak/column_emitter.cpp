@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <functional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -144,23 +145,37 @@ void ColumnEmitter<Vmm>::emit_partial_sums(int rows, bool load) {
 }
 
 template <class Vmm>
-void ColumnEmitter<Vmm>::emit_zero(int rows) {
-  Xbyak::Label zeros, done;
-  if (p_.ic_blocks > 1) {
-    // Input-channel blocks after the first go on from the partial sums at r15
-    // (ColumnArgs::accumulate, one branch per tile).
-    c_.cmp(c_.qword[reg_args_ + offsetof(ColumnArgs, accumulate)], 0);
-    c_.je(zeros, c_.T_NEAR);
-    if (in_interior_) ++stats_.interior_cond_branches;
-    c_.annotate("accumulators from the partial sums of the previous ic blocks");
-    emit_partial_sums(rows, true);
-    c_.jmp(done, c_.T_NEAR);
-    c_.L(zeros);
-  }
-  for (int i = 0; i < rows; ++i) {
-    for (int j = 0; j < v_.vecs; ++j) zero(acc(i, j));
-  }
+void ColumnEmitter<Vmm>::emit_block_flag_branch(int rows, std::size_t flag, bool load,
+                                                const char* what,
+                                                const std::function<void()>& otherwise) {
+  // Input-channel blocks (ConvPlan::ic_blocks > 1): when the ColumnArgs flag at `flag` is
+  // set, the accumulators come from (load) or go to the partial sums at r15; else
+  // `otherwise`. One branch per tile.
+  Xbyak::Label not_set, done;
+  c_.cmp(c_.qword[reg_args_ + flag], 0);
+  c_.je(not_set, c_.T_NEAR);
+  if (in_interior_) ++stats_.interior_cond_branches;
+  c_.annotate(what);
+  emit_partial_sums(rows, load);
+  c_.jmp(done, c_.T_NEAR);
+  c_.L(not_set);
+  otherwise();
   c_.L(done);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_zero(int rows) {
+  auto zeros = [&] {
+    for (int i = 0; i < rows; ++i) {
+      for (int j = 0; j < v_.vecs; ++j) zero(acc(i, j));
+    }
+  };
+  if (p_.ic_blocks == 1) {
+    zeros();
+    return;
+  }
+  emit_block_flag_branch(rows, offsetof(ColumnArgs, accumulate), true,
+                         "accumulators from the partial sums of the previous ic blocks", zeros);
 }
 
 template <class Vmm>
@@ -214,16 +229,9 @@ void ColumnEmitter<Vmm>::emit_output(int rows) {
     return;
   }
   // Every input-channel block but the last stores its raw sums (ColumnArgs::partial).
-  Xbyak::Label final_block, done;
-  c_.cmp(c_.qword[reg_args_ + offsetof(ColumnArgs, partial)], 0);
-  c_.je(final_block, c_.T_NEAR);
-  if (in_interior_) ++stats_.interior_cond_branches;
-  c_.annotate("partial sums of this ic block (no bias, no activation)");
-  emit_partial_sums(rows, false);
-  c_.jmp(done, c_.T_NEAR);
-  c_.L(final_block);
-  emit_final_output(rows);
-  c_.L(done);
+  emit_block_flag_branch(rows, offsetof(ColumnArgs, partial), false,
+                         "partial sums of this ic block (no bias, no activation)",
+                         [&] { emit_final_output(rows); });
 }
 
 template <class Vmm>

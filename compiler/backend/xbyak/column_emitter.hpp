@@ -15,6 +15,9 @@
 
 #include <xbyak/xbyak.h>
 
+#include <cstddef>
+#include <functional>
+
 #include "compiler/backend/xbyak/conv_generator.hpp"
 
 namespace convjit::detail {
@@ -45,6 +48,10 @@ class ColumnEmitter {
   void emit_output(int rows);            // emit_final_output, or raw partial sums (ic blocks)
   void emit_final_output(int rows);      // bias + activation + stores at r15
   void emit_partial_sums(int rows, bool load);  // ic blocks: accumulators <-> output at r15
+  /// ic blocks: partial sums in or out when the ColumnArgs flag at `flag` is set, else
+  /// `otherwise` (one branch per tile).
+  void emit_block_flag_branch(int rows, std::size_t flag, bool load, const char* what,
+                              const std::function<void()>& otherwise);
   void emit_bias(int rows, int mask_reg, int tmp_reg);
   void emit_activation(int value, const std::vector<int>& temps);
   void load_vec(int dst, const Xbyak::Address& src, bool masked, int mask_reg);

@@ -15,6 +15,17 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
   return (a + b - 1) / b;
 }
 
+// The largest divisor of n (>= 1) that is <= limit (>= 1), in O(sqrt(n)).
+std::int64_t largest_divisor_at_most(std::int64_t n, std::int64_t limit) {
+  std::int64_t best = 1;
+  for (std::int64_t i = 1; i <= n / i; ++i) {
+    if (n % i != 0) continue;
+    if (i <= limit) best = std::max(best, i);
+    if (n / i <= limit) best = std::max(best, n / i);
+  }
+  return best;
+}
+
 const char* isa_text(Isa isa) {
   return isa == Isa::kAvx512 ? "avx512" : "avx2";
 }
