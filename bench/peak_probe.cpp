@@ -29,6 +29,9 @@ class FmaLoop : public Xbyak::CodeGenerator {
                   fmt::format("The FMA probe takes 1 to {} chains. Received: chains={}", max_chains,
                               chains));
     }
+    // Near jumps everywhere: the zmm loop body is longer than a short jump reaches, and
+    // code generation must not depend on the host (tests generate both widths anywhere).
+    setDefaultJmpNEAR(true);
     auto reg = [zmm](int i) -> Xbyak::Xmm {
       if (zmm) return Xbyak::Zmm(i);
       return Xbyak::Ymm(i);
@@ -51,6 +54,7 @@ class FmaLoop : public Xbyak::CodeGenerator {
   }
 
   void run(std::uint64_t iterations) const { getCode<void (*)(std::uint64_t)>()(iterations); }
+  std::vector<std::uint8_t> bytes() const { return {getCode(), getCode() + getSize()}; }
 };
 
 // CPU seconds of the calling thread: unlike wall time, it leaves out the time the thread
@@ -94,6 +98,10 @@ double rate_of_threads(const FmaLoop& loop, int threads, std::uint64_t iteration
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> fma_probe_code(FmaWidth width, int chains) {
+  return FmaLoop(width, chains).bytes();
+}
 
 double measure_fma_peak(FmaWidth width, int threads, double seconds, int chains) {
   if (threads < 1) {

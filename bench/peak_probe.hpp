@@ -1,6 +1,9 @@
 // The machine's fp32 FMA peak, measured with a generated loop of independent FMA chains.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 namespace convjit::bench {
 
 /// Vector register width the probe's FMAs use.
@@ -13,6 +16,10 @@ enum class FmaWidth { kYmm, kZmm };
 /// thread spends preempted on a loaded machine does not lower the peak. Throws
 /// Error(kUnsupported) for zmm on a host without AVX-512F and for ymm without AVX2+FMA.
 double measure_fma_peak(FmaWidth width, int threads, double seconds = 0.1, int chains = 12);
+
+/// The machine code of the probe loop for `chains` chains (1-14 ymm, 1-30 zmm), generated
+/// without running it: generation never needs the ISA, so any host can check it.
+std::vector<std::uint8_t> fma_probe_code(FmaWidth width, int chains);
 
 /// The peaks the bench reports: 1 thread and N threads, ymm and (when the host has
 /// AVX-512) zmm.

@@ -35,6 +35,23 @@ TEST(PeakProbe, ZmmNeedsAvx512) {
   }
 }
 
+// Generation never needs the ISA: every chain count of both widths generates on any host,
+// and the loop holds exactly `chains` FMAs (a short jump over 24 zmm FMAs once failed to
+// generate on AVX-512 hosts only, where nothing had generated it before).
+TEST(PeakProbe, GeneratesEveryWidthOnAnyHost) {
+  for (const FmaWidth width : {FmaWidth::kYmm, FmaWidth::kZmm}) {
+    const int max_chains = width == FmaWidth::kZmm ? 30 : 14;
+    std::size_t previous = 0;
+    for (int chains = 1; chains <= max_chains; ++chains) {
+      const std::vector<std::uint8_t> code = fma_probe_code(width, chains);
+      EXPECT_GT(code.size(), previous) << "chains=" << chains;
+      previous = code.size();
+      EXPECT_EQ(code.back(), 0xC3) << "ends in ret";
+    }
+    EXPECT_THROW(fma_probe_code(width, max_chains + 1), Error);
+  }
+}
+
 TEST(PeakProbe, BadArgumentsThrow) {
   EXPECT_THROW(measure_fma_peak(FmaWidth::kYmm, 0, 0.01), Error);
   EXPECT_THROW(measure_fma_peak(FmaWidth::kYmm, 1, 0.01, 0), Error);
