@@ -328,6 +328,14 @@ TEST(XbyakAssembly, InnermostLoopHoldsTheRegisterTile) {
     } else {
       EXPECT_EQ(count_containing(ic_loops.front().body, "vfmadd231ps zmm"), expected_fmas);
     }
+    // Loads per FMA: one broadcast per tile row and one load per weight vector, for each
+    // unrolled input channel; the FMAs take registers only (no {1to16} memory operands).
+    const auto& body = ic_loops.front().body;
+    EXPECT_EQ(count_containing(body, "vbroadcastss"), c.tile_t * c.unroll_ic) << k.name();
+    EXPECT_EQ(count_containing(body, "vmovups"), c.tile_oc_vecs * c.unroll_ic) << k.name();
+    EXPECT_EQ(count_containing(body, "ptr"), (c.tile_t + c.tile_oc_vecs) * c.unroll_ic)
+        << k.name() << ": memory operands beyond the broadcasts and weight loads";
+    EXPECT_EQ(count_containing(body, "{1to"), 0) << k.name();
   }
 }
 

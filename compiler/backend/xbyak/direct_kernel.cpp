@@ -5,8 +5,10 @@
 //     for ic in steps of unroll_ic: (runtime loop; remainder straight)
 //       w[j]   = packed[k][ic][j*V .. j*V+V)            j < vecs
 //       acc[i][j] += broadcast(in[(t+i)*s + k*d - pad][ic]) * w[j]
-// AVX-512 folds the broadcast into the FMA (vfmadd231ps zmm, zmm, dword ptr [..]{1to16});
-// AVX2 broadcasts into one ymm first.
+// Each input is broadcast once per tile row into a register (vbroadcastss) that feeds the
+// row's FMAs: 1 load per row plus 1 per weight vector. AVX-512 folds the broadcast into the
+// FMA (vfmadd231ps zmm, zmm, dword ptr [..]{1to16}) only when the tile leaves no register
+// for it (ConvPlan::bcast_reg < 0).
 //
 // One input channel with stride > 1 (first layers, ConvPlan::tap_class_size): taps in
 // classes k mod s, the class's weights in registers, and each input row broadcast once for
@@ -31,7 +33,7 @@ void ColumnEmitter<Vmm>::emit_direct_ic_body(int row_begin, int row_end, int cou
     }
     for (int i = row_begin; i < row_end; ++i) {
       const std::int64_t disp = i * row_bytes + u * 4;
-      if constexpr (std::is_same_v<Vmm, Xbyak::Zmm>) {
+      if (p_.bcast_reg < 0) {  // AVX-512 with every register taken: embedded broadcasts
         for (int j = 0; j < v_.vecs; ++j) {
           fma(acc(i, j), vreg(p_.wreg_base + j), mem_bcast(reg_ai_, disp));
         }
