@@ -10,6 +10,7 @@
 
 #ifdef CONVJIT_HAVE_BENCH
 #include "bench/bench_suite.hpp"
+#include "bench/micro_kernel.hpp"
 #include "bench/onednn_runner.hpp"
 #endif
 
@@ -25,6 +26,7 @@ void add_bench_command(CLI::App& app) {
     std::string activation = "linear";
     bool no_onednn = false;
     bool tuned = false;
+    bool micro = false;
     std::string db;
   };
   auto args = std::make_shared<Args>();
@@ -71,11 +73,22 @@ void add_bench_command(CLI::App& app) {
   cmd->add_flag("--tuned", args->tuned,
                 "also time the tuning database's schedules (convjit tune) head to head with the\n"
                 "heuristic's, per shape");
+  cmd->add_flag("--micro", args->micro,
+                "time only the micro-kernels: each strategy's generated inner loop alone, data\n"
+                "in L1, for every ISA this CPU runs, against the FMA peak (run it first on a new "
+                "CPU)");
   cmd->add_option("--db", args->db,
                   "tuning database of --tuned (default: $CONVJIT_TUNING_DB, else "
                   "./convjit_tuning.jsonl)");
   cmd->callback([args] {
     bench::BenchOptions& o = args->options;
+    if (args->micro) {
+      const bench::PeakInfo peaks = bench::measure_peaks(1);
+      const auto results = bench::run_micro_kernels(peaks, o.quick ? 0.01 : 0.2);
+      std::fputs(bench::format_micro_kernels(results, peaks).c_str(), stdout);
+      set_exit_status(kExitOk);
+      return;
+    }
     const auto activation = find_activation(args->activation);
     if (!activation || is_axis_activation(*activation)) {
       throw CLI::ValidationError(
