@@ -83,11 +83,10 @@ MicroKernelResult time_case(const Case& c, const ConvPlan& plan, const std::stri
   args.t_int_end = args.t_end = steps;
   const detail::ColumnFn fn = code.full_fn();
   // Flops of the one column the call computes.
-  const double taps = plan.kind == detail::JitKind::kDirect
-                          ? static_cast<double>(plan.K * plan.icg)
-                          : static_cast<double>(plan.K);
-  const double flops = 2.0 * static_cast<double>(steps) *
-                       static_cast<double>(plan.full.vecs * plan.lanes) * taps;
+  const double taps = plan.kind == detail::JitKind::kDirect ? static_cast<double>(plan.K * plan.icg)
+                                                            : static_cast<double>(plan.K);
+  const double flops =
+      2.0 * static_cast<double>(steps) * static_cast<double>(plan.full.vecs * plan.lanes) * taps;
 
   std::int64_t reps = 16;
   for (;;) {  // calibrate: a round of at least 2 ms

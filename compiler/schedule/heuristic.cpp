@@ -159,11 +159,24 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   note(fmt::format("unroll_ic={} unroll_k=1: {}", s.unroll_ic,
                    s.unroll_ic > 1 ? "4 input channels per loop trip hide the loop overhead"
                                    : "too few input channels to unroll"));
-  s.prefetch_distance =
-      bytes(p.batch, p.length, p.in_channels) > static_cast<double>(kL2Bytes) ? 512 : 0;
-  note(fmt::format(
-      "prefetch_distance={}: {}", s.prefetch_distance,
-      s.prefetch_distance > 0 ? "the input does not fit in L2" : "the input fits in L2"));
+  // Software prefetch of the input rows a few tiles ahead, when the input does not fit in
+  // L2 and the hardware prefetchers would not follow: a column that reads only its group's
+  // channels of each row (groups > 1, depthwise) walks down the rows with gaps, and narrow
+  // rows (under 512 bytes) leave the streams short. A column that reads whole wide rows is a
+  // plain stream, and there each prefetch only takes a load slot from the FMAs (one per
+  // line: 48 per tile on tcn). Measured on Zen 5, prefetch off against 512 bytes ahead,
+  // 5 interleaved runs: zmm pointwise +8%, tcn +3%, w2v2_l1 +3%; ymm w2v2_l1 +9%, tcn and
+  // pointwise +3%; grouped -45% and wavenet (256-byte rows) -1..2% (docs/jit.md, round 5).
+  const bool input_beyond_l2 =
+      bytes(p.batch, p.length, p.in_channels) > static_cast<double>(kL2Bytes);
+  const bool whole_wide_rows = p.groups == 1 && p.in_channels * 4 >= 512;
+  s.prefetch_distance = input_beyond_l2 && !whole_wide_rows ? 512 : 0;
+  note(fmt::format("prefetch_distance={}: {}", s.prefetch_distance,
+                   !input_beyond_l2  ? "the input fits in L2"
+                   : whole_wide_rows ? "every column reads whole input rows of 512 bytes or "
+                                       "more: a stream the hardware prefetchers follow"
+                                     : "the input does not fit in L2, and columns read parts "
+                                       "of rows or narrow rows"));
   // Streaming stores skip the read-for-ownership of output lines that would leave the last
   // level cache anyway; they need whole cache lines per row of a block.
   const double out_bytes = bytes(p.batch, p.out_channels(), p.final_out_length());
