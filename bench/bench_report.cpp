@@ -1,5 +1,7 @@
 #include "bench/bench_report.hpp"
 
+#include "compiler/target/fma_units.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -126,6 +128,17 @@ void write_json_file(const BenchReport& report, const std::string& path) {
   }
 }
 
+std::string fma_units_line(const PeakInfo& p) {
+  std::string why;
+  detail::host_fma_units(&why);
+  std::string line = "fma units: " + why;
+  if (p.has_zmm && p.ymm_1t > 0) {
+    line += fmt::format("; probes: zmm/ymm = {:.2f} ({})", p.zmm_1t / p.ymm_1t,
+                        p.zmm_1t / p.ymm_1t > 1.5 ? "full width" : "split");
+  }
+  return line;
+}
+
 std::string format_table(const BenchReport& report) {
   std::string t;
   const PeakInfo& p = report.peaks;
@@ -136,7 +149,7 @@ std::string format_table(const BenchReport& report) {
   if (p.has_zmm) {
     t += fmt::format("; zmm {:.1f} (1 thread), {:.1f} ({} threads)", p.zmm_1t, p.zmm_nt, p.threads);
   }
-  t += "\n" + report.onednn + "\n";
+  t += "\n" + fma_units_line(p) + "\n" + report.onednn + "\n";
   for (const auto& n : report.notes) t += "note: " + n + "\n";
   t += fmt::format("{:<14} {:>3} {:>11} {:>8} {:>6} {:>11} {:>8} {:>6} {:>6} {:>10}  {}\n", "shape",
                    "thr", "convjit_us", "GFLOP/s", "%peak", "oneDNN_us", "GFLOP/s", "%peak",

@@ -85,6 +85,10 @@ std::string report_to_json(const BenchReport& report, int indent = 2);
 /// Writes report_to_json to `path`; throws Error(kIoError) when it cannot.
 void write_json_file(const BenchReport& report, const std::string& path);
 
+/// "fma units: avx512-full (cpuid: ...); probes: zmm/ymm = 2.01 (full width)": the FMA width
+/// the heuristic reads from CPUID, beside what the probes measured.
+std::string fma_units_line(const PeakInfo& peaks);
+
 /// The human-readable table (header with machine, peaks and notes, one line per row).
 std::string format_table(const BenchReport& report);
 

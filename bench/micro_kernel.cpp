@@ -1,5 +1,7 @@
 #include "bench/micro_kernel.hpp"
 
+#include "bench/bench_report.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -154,6 +156,7 @@ std::string format_micro_kernels(const std::vector<MicroKernelResult>& results,
       "micro-kernels: the interior loop alone, data in L1, 1 thread (thread CPU time)\n"
       "fp32 FMA peak (measured): ymm {:.1f} GFLOP/s{}\n",
       peaks.ymm_1t, peaks.has_zmm ? fmt::format(", zmm {:.1f} GFLOP/s", peaks.zmm_1t) : "");
+  out += fma_units_line(peaks) + "\n";
   out += fmt::format("{:<15} {:<7} {:<5} {:<9} {:>10} {:>8} {:>6}  {}\n", "case", "isa", "tile",
                      "broadcast", "fmas/loop", "GFLOP/s", "%peak", "cut from");
   for (const MicroKernelResult& r : results) {

@@ -1,5 +1,7 @@
 #include "runtime/tuning_db.hpp"
 
+#include "compiler/target/fma_units.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -325,8 +327,12 @@ void append_record(const std::string& path, const TuningRecord& r) {
 }
 
 std::string host_cpu_model() {
+  // The marketing name alone is ambiguous ("AMD EPYC" is Zen 4 and Zen 5 alike, whose FMA
+  // widths differ): the CPUID family and model are part of the key.
   const std::string model = cpuinfo_field("model name");
-  return model.empty() ? "unknown" : model;
+  const CpuIdentity& id = host_cpu_identity();
+  return fmt::format("{} (family {} model {})", model.empty() ? "unknown" : model, id.family,
+                     id.model);
 }
 
 std::string host_cpu_features() {

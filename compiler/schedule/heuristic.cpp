@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/target/fma_units.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -24,6 +25,22 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   const int registers = s.isa == Isa::kAvx2 ? 16 : 32;
   note(fmt::format("isa={} vector_lanes={}: {} float lanes and {} vector registers",
                    isa_name(s.isa), s.vector_lanes, s.vector_lanes, registers));
+  // The FMA width of this CPU (CPUID). On full-width 512-bit units the loads of a
+  // micro-kernel bound it before its FMAs do, so every input is broadcast once per tile row
+  // into a register (ConvPlan::bcast_reg); split units run both forms alike, and zmm code
+  // there keeps its 32 registers: a 6x4 tile loads 0.42 values per FMA, ymm's 6x2 0.67.
+  std::string units_why;
+  const FmaUnits units = host_fma_units(&units_why);
+  note("fma units: " + units_why);
+  if (s.isa == Isa::kAvx512) {
+    note(units == FmaUnits::kAvx512Split
+             ? "broadcast: once per tile row into a register (split units run embedded {1to16} "
+               "broadcasts as fast; zmm and ymm peaks are equal here, and zmm has twice the "
+               "registers for the tile)"
+             : "broadcast: once per tile row into a register; embedded {1to16} broadcasts on "
+               "every FMA would make the loads the bottleneck (Zen 5, data in L1: 163 against "
+               "212 GFLOP/s, `convjit bench --micro`)");
+  }
 
   if (p.is_depthwise() && p.oc_per_group == 1) {
     s.strategy = Strategy::kDepthwise;

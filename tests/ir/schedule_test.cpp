@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/ir/pipeline.hpp"
+#include "compiler/target/fma_units.hpp"
 #include "ir/ir_test_util.hpp"
 
 namespace convjit::detail::ir::test {
@@ -275,3 +276,31 @@ TEST(DefaultSchedule, ExplainsEachChoiceOnALine) {
 
 }  // namespace
 }  // namespace convjit::detail::ir::test
+
+namespace convjit::detail {
+namespace {
+
+// The FMA width comes from a CPUID table: Zen 4 splits 512-bit FMAs, Zen 5 and Intel do not.
+TEST(FmaUnits, ClassifiesTheCpusSeenSoFar) {
+  std::string why;
+  EXPECT_EQ(classify_fma_units({"AuthenticAMD", 25, 17}, true, &why), FmaUnits::kAvx512Split);
+  EXPECT_NE(why.find("Zen 4"), std::string::npos) << why;
+  EXPECT_EQ(classify_fma_units({"AuthenticAMD", 26, 2}, true, &why), FmaUnits::kAvx512Full);
+  EXPECT_NE(why.find("family 26"), std::string::npos) << why;
+  EXPECT_EQ(classify_fma_units({"GenuineIntel", 6, 85}, true), FmaUnits::kAvx512Full);
+  EXPECT_EQ(classify_fma_units({"AuthenticAMD", 25, 1}, false), FmaUnits::kAvx2Only);
+  EXPECT_EQ(classify_fma_units({"AuthenticAMD", 23, 49}, false), FmaUnits::kAvx2Only);
+  EXPECT_EQ(classify_fma_units({"SomeVendor", 1, 1}, true, &why), FmaUnits::kAvx512Full);
+  EXPECT_NE(why.find("assumed"), std::string::npos) << why;
+}
+
+TEST(FmaUnits, HostAgreesWithIsaDetectionAndExplainSaysIt) {
+  std::string why;
+  const FmaUnits units = host_fma_units(&why);
+  EXPECT_EQ(units == FmaUnits::kAvx2Only, !host_supports(Isa::kAvx512));
+  const Problem p = make_problem(parse_spec("filters=64,kernel_size=3"), {1, 100, 32});
+  EXPECT_NE(explain_default_schedule(p, Isa::kAvx512).find("fma units: " + why), std::string::npos);
+}
+
+}  // namespace
+}  // namespace convjit::detail
