@@ -113,7 +113,11 @@ Shape3 Conv1D::begin_call(const Tensor& input) {
 Tensor Conv1D::operator()(const Tensor& input) {
   const Shape3 in_shape = begin_call(input);
   const Shape3 out_shape = detail::call_output_shape_of_valid_spec(spec_, in_shape);
-  Tensor output(Shape(out_shape.begin(), out_shape.end()));
+  Shape shape(out_shape.begin(), out_shape.end());
+  // A value-initialized vector is a memset; Tensor(shape, fill) fills element by element, which
+  // cost 20% of a 1x16000x128 call.
+  const auto size = static_cast<std::size_t>(shape_size(shape, "output"));
+  Tensor output(std::move(shape), std::vector<float>(size));
   run_into(input, in_shape, output);
   return output;
 }
