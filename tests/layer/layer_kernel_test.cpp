@@ -73,12 +73,14 @@ std::int64_t length_of(const Conv1DSpec& spec, const Shape3& shape) {
 
 /// The layer's computation through the public Kernel API: a kernel for any batch and length
 /// (the cache hands out the layer's own) with weights packed from get_weights().
-std::vector<float> kernel_run(const Conv1D& layer, const Tensor& x, int threads = 1) {
+std::vector<float> kernel_run(const Conv1D& layer, const Tensor& x, int threads = 1,
+                              Backend backend = Backend::kAuto) {
   const Conv1DSpec& spec = layer.spec();
   const bool cl = spec.data_format == DataFormat::kChannelsLast;
   const std::int64_t channels = cl ? x.shape()[2] : x.shape()[1];
   CompileOptions options;
   options.threads = threads;
+  options.backend = backend;
   const Kernel k = Jit::default_jit().compile(
       spec, cl ? Shape3{kDynamic, kDynamic, channels} : Shape3{kDynamic, channels, kDynamic},
       options);
@@ -234,6 +236,25 @@ TEST(LayerKernel, SetEngineSwitchesTheCodeAndBack) {
   EXPECT_EQ(counter.misses() + counter.hits(), 0u);
 }
 
+TEST(LayerKernel, SwitchingToTheLlvmEngineRecompilesAndRepacksOnce) {
+  Conv1D layer(keyword_spec("filters=16,kernel_size=3,padding=causal,dilation_rate=3"));
+  const Tensor first = random_tensor({1, 20, 6}, 1);
+  const Tensor xbyak = layer(first);  // jit: compiled and packed for the Xbyak kernel
+  const CompileCounter counter;
+  layer.set_engine("llvm");  // another kernel, another weight layout
+  for (std::int64_t length : {7, 64, 300}) {
+    const Tensor x = random_tensor({2, length, 6}, static_cast<unsigned>(length));
+    const Tensor y = layer(x);
+    expect_near_reference(layer, x, y);
+    EXPECT_TRUE(same_bits(kernel_run(layer, x, 1, Backend::kLlvm), y)) << "length " << length;
+  }
+  // The layer's own lookup (a miss) and kernel_run's three (hits).
+  EXPECT_EQ(counter.misses() + counter.hits(), 4u);
+  EXPECT_EQ(counter.hits(), 3u);
+  layer.set_engine("jit");
+  EXPECT_TRUE(same_bits(xbyak.to_vector(), layer(first)));
+}
+
 TEST(LayerKernel, SetThreadsKeepsTheCodeAndTheBits) {
   // 2 x 512 x 64 -> 64, K3: 25 MFLOP, split across threads when threads > 1.
   Conv1D layer(keyword_spec("filters=64,kernel_size=3,padding=same,activation=gelu"));
@@ -245,6 +266,10 @@ TEST(LayerKernel, SetThreadsKeepsTheCodeAndTheBits) {
     EXPECT_TRUE(same_bits(one.to_vector(), layer(x))) << threads << " threads";
   }
   EXPECT_EQ(counter.misses(), 0u);  // a new thread count is a cache hit, not a compile
+  EXPECT_EQ(counter.hits(), 3u);    // one per change: the handle with the new count
+  layer.set_threads(1);             // unchanged: nothing to fetch
+  layer(x);
+  EXPECT_EQ(counter.hits(), 3u);
 }
 
 TEST(LayerKernel, CallIntoAllocatesNothing) {
