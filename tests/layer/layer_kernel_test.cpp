@@ -21,20 +21,50 @@ thread_local bool counting = false;
 thread_local long allocations = 0;
 }  // namespace
 
-// The replacement pair allocates with malloc and frees with free: matched, though GCC cannot
-// tell from the operator names.
+// Every non-aligned form is replaced (sanitizers check that what one form allocates, the
+// matching form frees): malloc and free underneath. GCC cannot tell from the operator names
+// that they match.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-void* operator new(std::size_t bytes) {
+namespace {
+void* counted_alloc(std::size_t bytes) noexcept {
   if (counting) ++allocations;
-  if (void* p = std::malloc(bytes == 0 ? 1 : bytes)) return p;
+  return std::malloc(bytes == 0 ? 1 : bytes);
+}
+void* counted_alloc_or_throw(std::size_t bytes) {
+  if (void* p = counted_alloc(bytes)) return p;
   throw std::bad_alloc();
+}
+}  // namespace
+void* operator new(std::size_t bytes) {
+  return counted_alloc_or_throw(bytes);
+}
+void* operator new[](std::size_t bytes) {
+  return counted_alloc_or_throw(bytes);
+}
+void* operator new(std::size_t bytes, const std::nothrow_t&) noexcept {
+  return counted_alloc(bytes);
+}
+void* operator new[](std::size_t bytes, const std::nothrow_t&) noexcept {
+  return counted_alloc(bytes);
 }
 void operator delete(void* p) noexcept {
   std::free(p);
 }
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
 void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
   std::free(p);
 }
 
