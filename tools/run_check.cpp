@@ -86,7 +86,8 @@ void print_report(const Conv1DSpec& spec, const Shape3& input_shape, const std::
   fmt::print("output shape: {}\n", shape_string(r.output_shape));
   if (!r.kernel_name.empty()) {
     fmt::print("kernel:       {}\n", r.kernel_name);
-    fmt::print("compile:      {:.3f} ms\n", r.compile_seconds * 1e3);
+    fmt::print("compile:      {:.3f} ms (this process's first: cold code and data)\n",
+               r.compile_seconds * 1e3);
   }
   fmt::print("first call:   {:.3f} ms (fresh output buffer: page faults, cold caches)\n",
              r.first_call_seconds * 1e3);
