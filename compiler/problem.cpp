@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "compiler/spec/shape_rules.hpp"
+
 namespace convjit::detail {
 
 std::int64_t Problem::out_channels() const {
@@ -60,12 +62,9 @@ Problem resolve_length(const Problem& base, std::int64_t batch, std::int64_t len
     throw Error(ErrorCode::kInvalidShape, "length",
                 fmt::format("The input length must be >= 0. Received length={}", length));
   }
-  Conv1DSpec spec;
-  spec.kernel_size = base.kernel;
-  spec.strides = base.stride;
-  spec.dilation_rate = base.dilation;
-  spec.padding = base.padding;
-  const std::int64_t out = output_length(spec, length);
+  // Called by every run of a dynamic-length kernel: numbers only, nothing allocated.
+  const ConvGeometry geometry{base.padding, base.kernel, base.stride, base.dilation};
+  const std::int64_t out = output_length(geometry, length);
   if (out < 0 || (out == 0 && base.padding == Padding::kValid && !base.length_is_dynamic)) {
     throw Error(ErrorCode::kInvalidShape, "padding",
                 fmt::format("Computed output size would be zero or negative. Received length={}, "
@@ -76,7 +75,7 @@ Problem resolve_length(const Problem& base, std::int64_t batch, std::int64_t len
   p.batch = batch;
   p.length = length;
   p.out_length = out;
-  const auto pads = padding_amounts(spec, length);
+  const auto pads = padding_amounts(geometry, length);
   p.pad_left = pads[0];
   p.pad_right = pads[1];
   if (p.activation == Activation::kGlu) {

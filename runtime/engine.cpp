@@ -44,9 +44,9 @@ std::vector<float> run_engine(std::string_view engine, const Conv1DSpec& spec,
     return run_interpreter(spec, input_shape, input, kernel, spec.use_bias ? bias : nullptr,
                            options.schedule, isa_option(options.isa));
   }
-  if (engine == "jit" || engine == "llvm") {
-    return run_jit_engine(spec, input_shape, input, kernel, spec.use_bias ? bias : nullptr, options,
-                          engine == "llvm" ? convjit::Backend::kLlvm : convjit::Backend::kAuto);
+  if (engine_has_kernel(engine)) {
+    return run_jit_engine(engine, spec, input_shape, input, kernel, spec.use_bias ? bias : nullptr,
+                          options);
   }
   throw Error(ErrorCode::kUnknownName, "engine",
               fmt::format("Unknown engine: {}. This build has: {}", engine,

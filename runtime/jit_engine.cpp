@@ -4,12 +4,20 @@
 
 namespace convjit::detail {
 
-std::vector<float> run_jit_engine(const Conv1DSpec& spec, const Shape3& input_shape,
-                                  const float* input, const float* kernel, const float* bias,
-                                  const EngineOptions& options, convjit::Backend backend) {
+bool engine_has_kernel(std::string_view engine) {
+  return engine == "jit" || engine == "llvm";
+}
+
+Kernel compile_engine_kernel(std::string_view engine, const Conv1DSpec& spec,
+                             const Shape3& input_shape, const EngineOptions& options) {
+  if (!engine_has_kernel(engine)) {
+    throw Error(
+        ErrorCode::kUnknownName, "engine",
+        fmt::format("Engine {} does not compile kernels. Expected one of: jit, llvm", engine));
+  }
   CompileOptions compile_options;
-  compile_options.backend = backend;
-  const bool llvm = backend == convjit::Backend::kLlvm;
+  const bool llvm = engine == "llvm";
+  compile_options.backend = llvm ? convjit::Backend::kLlvm : convjit::Backend::kAuto;
   if (llvm && options.isa == "x86-64") {
     compile_options.cpu = "x86-64";  // SSE2 code following the avx2 schedule
   } else {
@@ -23,7 +31,14 @@ std::vector<float> run_jit_engine(const Conv1DSpec& spec, const Shape3& input_sh
   }
   compile_options.schedule = options.schedule;
   compile_options.threads = options.threads;
-  const Kernel k = Jit::default_jit().compile(spec, input_shape, compile_options);
+  return Jit::default_jit().compile(spec, input_shape, compile_options);
+}
+
+std::vector<float> run_jit_engine(std::string_view engine, const Conv1DSpec& spec,
+                                  const Shape3& input_shape, const float* input,
+                                  const float* kernel, const float* bias,
+                                  const EngineOptions& options) {
+  const Kernel k = compile_engine_kernel(engine, spec, input_shape, options);
   const bool cf = spec.data_format == DataFormat::kChannelsFirst;
   const std::int64_t batch = input_shape[0];
   const std::int64_t length = cf ? input_shape[2] : input_shape[1];

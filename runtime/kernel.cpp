@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <new>
 
 #include "compiler/backend/disasm/disassemble.hpp"
@@ -272,7 +273,9 @@ void Kernel::run(const float* input, const PackedWeights& weights, float* output
       entry(&args);
     }
   };
-  detail::ThreadPool::global().parallel_for(items, threads_, body);
+  // std::cref: the std::function holds a reference, not a heap copy of the lambda, so a
+  // split run allocates nothing either.
+  detail::ThreadPool::global().parallel_for(items, threads_, std::cref(body));
 }
 
 Shape3 Kernel::input_shape() const {

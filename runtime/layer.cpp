@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <utility>
 
+#include "compiler/spec/shape_rules.hpp"
 #include "convjit/error.hpp"
 #include "runtime/constraints.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/initializers.hpp"
+#include "runtime/jit_engine.hpp"
 #include "runtime/regularizers.hpp"
 
 namespace convjit {
@@ -100,27 +102,80 @@ void Conv1D::check_input(const Tensor& input) const {
   }
 }
 
-Tensor Conv1D::operator()(const Tensor& input) {
+Shape3 Conv1D::begin_call(const Tensor& input) {
   check_input(input);
   const Shape3 in_shape{input.shape()[0], input.shape()[1], input.shape()[2]};
   if (!built_) build(in_shape);
   activity_loss_.reset();  // Keras clears the layer's own losses at each call
-  const Shape3 out_shape = call_output_shape(spec_, in_shape);
-  detail::EngineOptions options;
-  options.threads = threads_;
-  std::vector<float> values =
-      detail::run_engine(engine_, spec_, in_shape, input.data(), kernel_.data(),
-                         spec_.use_bias ? bias_.data() : nullptr, options);
+  return in_shape;
+}
+
+Tensor Conv1D::operator()(const Tensor& input) {
+  const Shape3 in_shape = begin_call(input);
+  const Shape3 out_shape = detail::call_output_shape_of_valid_spec(spec_, in_shape);
   Shape shape(out_shape.begin(), out_shape.end());
-  CONVJIT_LAYER_CHECK(static_cast<std::int64_t>(values.size()) == shape_size(shape));
-  Tensor output(std::move(shape), std::move(values));
+  // A value-initialized vector is a memset; Tensor(shape, fill) fills element by element, which
+  // cost 20% of a 1x16000x128 call.
+  const auto size = static_cast<std::size_t>(shape_size(shape, "output"));
+  Tensor output(std::move(shape), std::vector<float>(size));
+  run_into(input, in_shape, output);
+  return output;
+}
+
+void Conv1D::call_into(const Tensor& input, Tensor& output) {
+  const Shape3 in_shape = begin_call(input);
+  const Shape3 out_shape = detail::call_output_shape_of_valid_spec(spec_, in_shape);
+  if (!std::equal(out_shape.begin(), out_shape.end(), output.shape().begin(),
+                  output.shape().end())) {
+    throw Error(ErrorCode::kShapeMismatch, "output",
+                fmt::format("Layer '{}' writes an output of shape {} for an input of shape {}. "
+                            "Received: output of shape {}",
+                            spec_.name, shape3_to_string(out_shape), shape_to_string(input.shape()),
+                            shape_to_string(output.shape())));
+  }
+  const float* in = input.data();
+  const float* out = output.data();
+  if (input.size() > 0 && output.size() > 0 && in < out + output.size() &&
+      out < in + input.size()) {
+    throw Error(ErrorCode::kInvalidValue, "output",
+                fmt::format("The output of layer '{}' must not overlap its input. Received: an "
+                            "output that shares memory with the input",
+                            spec_.name));
+  }
+  run_into(input, in_shape, output);
+}
+
+void Conv1D::run_into(const Tensor& input, const Shape3& in_shape, Tensor& output) {
+  const bool channels_last = spec_.data_format == DataFormat::kChannelsLast;
+  if (detail::engine_has_kernel(engine_)) {
+    if (compiled_.empty()) {  // one kernel for every batch and length of the built channels
+      Shape3 shape_class = build_shape_;
+      shape_class[0] = kDynamic;
+      shape_class[channels_last ? 1 : 2] = kDynamic;
+      detail::EngineOptions options;
+      options.threads = threads_;
+      compiled_ = detail::compile_engine_kernel(engine_, spec_, shape_class, options);
+    }
+    if (packed_.empty()) {
+      packed_ = compiled_.pack_weights(kernel_.data(), spec_.use_bias ? bias_.data() : nullptr);
+    }
+    compiled_.run(input.data(), packed_, output.data(), in_shape[0],
+                  in_shape[channels_last ? 1 : 2]);
+  } else {
+    detail::EngineOptions options;
+    options.threads = threads_;
+    const std::vector<float> values =
+        detail::run_engine(engine_, spec_, in_shape, input.data(), kernel_.data(),
+                           spec_.use_bias ? bias_.data() : nullptr, options);
+    CONVJIT_LAYER_CHECK(static_cast<std::int64_t>(values.size()) == output.size());
+    std::copy(values.begin(), values.end(), output.data());
+  }
   if (spec_.activity_regularizer.kind != Regularizer::Kind::kNone) {
     // Keras 3: loss = activity_regularizer(outputs); divide_no_nan(loss, batch size).
     const double loss = detail::regularization_loss(spec_.activity_regularizer, output);
     const std::int64_t batch = output.shape()[0];
     activity_loss_ = batch > 0 ? loss / static_cast<double>(batch) : 0.0;
   }
-  return output;
 }
 
 void Conv1D::set_engine(std::string name) {
@@ -130,6 +185,10 @@ void Conv1D::set_engine(std::string name) {
         ErrorCode::kUnknownName, "engine",
         fmt::format("Unknown engine: {}. This build has: {}", name, fmt::join(names, ", ")));
   }
+  if (name != engine_) {  // another code generator (or none): another kernel and layout
+    compiled_ = Kernel();
+    packed_ = PackedWeights();
+  }
   engine_ = std::move(name);
 }
 
@@ -138,6 +197,9 @@ void Conv1D::set_threads(int threads) {
     throw Error(ErrorCode::kInvalidValue, "threads",
                 fmt::format("The number of threads must be >= 1. Received: threads={}", threads));
   }
+  // The same code and weight layout serve any thread count: only the handle changes (a
+  // cache hit on the next call).
+  if (threads != threads_) compiled_ = Kernel();
   threads_ = threads;
 }
 
@@ -171,6 +233,7 @@ void Conv1D::set_weights(const std::vector<Tensor>& weights) {
   // All shapes checked: assign (copy the values, also from views; self-assignment is fine).
   kernel_ = weights[0].copy();
   if (expected == 2) bias_ = weights[1].copy();
+  packed_ = PackedWeights();  // repacked on the next call
 }
 
 void Conv1D::require_built(const char* what) const {
@@ -238,6 +301,10 @@ void Conv1D::apply_constraints() {
   }
   kernel_ = std::move(kernel);
   if (spec_.use_bias) bias_ = std::move(bias);
+  const bool constrained =
+      spec_.kernel_constraint.kind != Constraint::Kind::kNone ||
+      (spec_.use_bias && spec_.bias_constraint.kind != Constraint::Kind::kNone);
+  if (constrained) packed_ = PackedWeights();  // repacked on the next call
 }
 
 }  // namespace convjit

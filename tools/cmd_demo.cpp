@@ -12,6 +12,8 @@ namespace {
 constexpr const char* kDemoSpec =
     "filters=64,kernel_size=3,padding=causal,dilation_rate=2,activation=gelu,name=demo_conv";
 constexpr Shape3 kDemoInput{2, 4096, 32};
+// Timed calls (at least; at least 0.2 s of them): as many as `convjit run` times by default.
+constexpr int kDemoCalls = 50;
 
 void add_demo_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -23,7 +25,7 @@ void add_demo_command(CLI::App& app) {
     const std::string engine = detail::default_engine_name();
     fmt::print("convjit demo: a Keras Conv1D, compiled and checked\n\n");
     fmt::print("get_config(): {}\n\n", to_config_json(spec));
-    const RunReport r = run_and_check(spec, kDemoInput, engine, {}, 42, 5);
+    const RunReport r = run_and_check(spec, kDemoInput, engine, {}, 42, kDemoCalls);
     print_report(spec, kDemoInput, engine, r);
     set_exit_status(r.matches_reference ? kExitOk : kExitFailure);
   });

@@ -14,7 +14,7 @@ void add_run_command(CLI::App& app) {
     std::string engine = detail::default_engine_name();
     detail::EngineOptions options;
     std::uint64_t seed = 1;
-    int repeats = 5;
+    int repeats = 50;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -32,7 +32,9 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--schedule", args->options.schedule, "schedule text; default: the heuristic");
   cmd->add_option("--threads", args->options.threads, "threads")->check(CLI::Range(1, 256));
   cmd->add_option("--seed", args->seed, "seed of the random input and weights");
-  cmd->add_option("--repeats", args->repeats, "timed runs (the median is printed)")
+  cmd->add_option("--repeats", args->repeats,
+                  "least number of timed calls, after a warm-up; at least 0.2 s of calls are "
+                  "timed and the median is printed")
       ->check(CLI::Range(1, 100000));
   cmd->callback([args] {
     const Shape3 shape = parse_input_shape(args->input);

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "compiler/spec/keras_objects.hpp"
+#include "compiler/spec/shape_rules.hpp"
 #include "convjit/spec.hpp"
 
 namespace convjit {
@@ -56,6 +57,35 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   std::int64_t q = a / b;
   if ((a % b != 0) && (a < 0)) --q;
   return q;
+}
+
+detail::ConvGeometry geometry_of(const Conv1DSpec& spec) {
+  return {spec.padding, spec.kernel_size, spec.strides, spec.dilation_rate};
+}
+
+/// compute_output_shape of a validated spec and input shape.
+Shape3 output_shape_unchecked(const Conv1DSpec& spec, const Shape3& input_shape) {
+  const std::int64_t out_len =
+      detail::output_length(geometry_of(spec), length_of(spec, input_shape));
+  if (spec.data_format == DataFormat::kChannelsLast) {
+    return {input_shape[0], out_len, spec.filters};
+  }
+  return {input_shape[0], spec.filters, out_len};
+}
+
+/// The shape an eager call returns from compute_output_shape's: glu splits the last axis in
+/// two halves, channels (channels_last) or length, and Keras raises when it is odd.
+Shape3 halve_for_glu(const Conv1DSpec& spec, Shape3 out) {
+  if (spec.activation != Activation::kGlu) return out;
+  std::int64_t& last = out[2];
+  if (last == kDynamic) return out;
+  if (last % 2 != 0) {
+    throw Error(
+        ErrorCode::kInvalidShape, "activation",
+        "axis size must be divisible by 2. Received: x.shape=" + shape_text(out) + " with axis=-1");
+  }
+  last /= 2;
+  return out;
 }
 
 }  // namespace
@@ -130,6 +160,10 @@ void validate(const Conv1DSpec& spec) {
 
 void validate(const Conv1DSpec& spec, const Shape3& input_shape) {
   validate(spec);
+  detail::validate_input_shape(spec, input_shape);
+}
+
+void detail::validate_input_shape(const Conv1DSpec& spec, const Shape3& input_shape) {
   std::int64_t elements = 1;
   for (std::int64_t d : input_shape) {
     if (d < 0 && d != kDynamic) {
@@ -167,7 +201,8 @@ void validate(const Conv1DSpec& spec, const Shape3& input_shape) {
                     shape_text(input_shape) + ").");
   }
   const std::int64_t length = length_of(spec, input_shape);
-  if (spec.padding == Padding::kValid && length != kDynamic && output_length(spec, length) <= 0) {
+  if (spec.padding == Padding::kValid && length != kDynamic &&
+      detail::output_length(geometry_of(spec), length) <= 0) {
     throw Error(ErrorCode::kInvalidShape, "padding",
                 "Computed output size would be zero or negative. Received `inputs shape=" +
                     shape_text(input_shape) + "`, `kernel shape=(" +
@@ -178,24 +213,24 @@ void validate(const Conv1DSpec& spec, const Shape3& input_shape) {
   }
 }
 
-std::int64_t output_length(const Conv1DSpec& spec, std::int64_t length) {
+std::int64_t detail::output_length(const ConvGeometry& g, std::int64_t length) {
   if (length == kDynamic) return kDynamic;
-  if (spec.padding == Padding::kValid) {
-    const std::int64_t span = spec.dilation_rate * (spec.kernel_size - 1) + 1;
-    return floor_div(length - span, spec.strides) + 1;
+  if (g.padding == Padding::kValid) {
+    const std::int64_t span = g.dilation_rate * (g.kernel_size - 1) + 1;
+    return floor_div(length - span, g.strides) + 1;
   }
   // same, causal: floor((L - 1) / s) + 1 = ceil(L / s)
-  return floor_div(length - 1, spec.strides) + 1;
+  return floor_div(length - 1, g.strides) + 1;
 }
 
-std::array<std::int64_t, 2> padding_amounts(const Conv1DSpec& spec, std::int64_t length) {
-  const std::int64_t span = spec.dilation_rate * (spec.kernel_size - 1);
-  switch (spec.padding) {
+std::array<std::int64_t, 2> detail::padding_amounts(const ConvGeometry& g, std::int64_t length) {
+  const std::int64_t span = g.dilation_rate * (g.kernel_size - 1);
+  switch (g.padding) {
     case Padding::kValid: return {0, 0};
     case Padding::kCausal: return {span, 0};
     case Padding::kSame: {
-      const std::int64_t out = output_length(spec, length);
-      std::int64_t total = (out - 1) * spec.strides + span + 1 - length;
+      const std::int64_t out = output_length(g, length);
+      std::int64_t total = (out - 1) * g.strides + span + 1 - length;
       if (total < 0) total = 0;
       return {total / 2, total - total / 2};
     }
@@ -203,28 +238,26 @@ std::array<std::int64_t, 2> padding_amounts(const Conv1DSpec& spec, std::int64_t
   return {0, 0};
 }
 
+std::int64_t output_length(const Conv1DSpec& spec, std::int64_t length) {
+  return detail::output_length(geometry_of(spec), length);
+}
+
+std::array<std::int64_t, 2> padding_amounts(const Conv1DSpec& spec, std::int64_t length) {
+  return detail::padding_amounts(geometry_of(spec), length);
+}
+
 Shape3 compute_output_shape(const Conv1DSpec& spec, const Shape3& input_shape) {
   validate(spec, input_shape);
-  const std::int64_t out_len = output_length(spec, length_of(spec, input_shape));
-  if (spec.data_format == DataFormat::kChannelsLast) {
-    return {input_shape[0], out_len, spec.filters};
-  }
-  return {input_shape[0], spec.filters, out_len};
+  return output_shape_unchecked(spec, input_shape);
 }
 
 Shape3 call_output_shape(const Conv1DSpec& spec, const Shape3& input_shape) {
-  Shape3 out = compute_output_shape(spec, input_shape);
-  if (spec.activation != Activation::kGlu) return out;
-  // glu splits the last axis in two halves: channels (channels_last) or length.
-  std::int64_t& last = out[2];
-  if (last == kDynamic) return out;
-  if (last % 2 != 0) {
-    throw Error(
-        ErrorCode::kInvalidShape, "activation",
-        "axis size must be divisible by 2. Received: x.shape=" + shape_text(out) + " with axis=-1");
-  }
-  last /= 2;
-  return out;
+  return halve_for_glu(spec, compute_output_shape(spec, input_shape));
+}
+
+Shape3 detail::call_output_shape_of_valid_spec(const Conv1DSpec& spec, const Shape3& input_shape) {
+  validate_input_shape(spec, input_shape);
+  return halve_for_glu(spec, output_shape_unchecked(spec, input_shape));
 }
 
 }  // namespace convjit

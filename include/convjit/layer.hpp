@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "convjit/kernel.hpp"
 #include "convjit/spec.hpp"
 #include "convjit/tensor.hpp"
 
@@ -20,6 +21,13 @@ namespace convjit {
 /// Weights are float32 in Keras layout: kernel (K, C/groups, F), bias (F,) when use_bias.
 /// They are created at build() with the configured initializers. The layer is not
 /// thread-safe: call one layer from one thread at a time.
+///
+/// With the "jit" and "llvm" engines the first call compiles one Kernel for any batch and
+/// any length of the built channel count (through Jit::default_jit()) and packs the weights
+/// for it; later calls, at any batch and length, reuse both. set_weights and
+/// apply_constraints repack (on the next call), set_engine recompiles, set_threads only
+/// changes the threads of a run. call_into writes into a caller's buffer and allocates
+/// nothing once the layer has compiled and packed.
 class Conv1D {
  public:
   /// Validates the spec with Keras's constructor rules (Keras raises in the constructor).
@@ -44,12 +52,24 @@ class Conv1D {
   Tensor operator()(const Tensor& input);
   /// The same as operator().
   Tensor call(const Tensor& input) { return (*this)(input); }
+  /// operator() into `output`, which must have call_output_shape(spec(), input shape) exactly
+  /// (an owned tensor or a view over the caller's buffer, e.g. Tensor::view(buffer, shape)),
+  /// must not overlap the input, and is overwritten. With the jit and llvm engines this
+  /// allocates nothing once the layer has compiled and packed (its first call): reusing one
+  /// output buffer across calls also spares the page faults of touching fresh memory
+  /// (docs/runtime.md). Throws Error(kShapeMismatch, "output") for another shape and
+  /// Error(kInvalidValue, "output") for an output that overlaps the input.
+  void call_into(const Tensor& input, Tensor& output);
+  /// call_into for a temporary view: layer.call_into(x, Tensor::view(buffer, shape)).
+  void call_into(const Tensor& input, Tensor&& output) { call_into(input, output); }
 
   /// Selects the engine by name ("reference", "jit", ...); throws Error(kUnknownName,
   /// "engine") for a name this build does not have. Default: the library's default engine.
+  /// Another engine drops the compiled kernel and the packed weights.
   void set_engine(std::string name);
   const std::string& engine() const { return engine_; }
-  /// Worker threads the engine may use (default 1, must be >= 1).
+  /// Worker threads the engine may use (default 1, must be >= 1). Keeps the compiled code
+  /// and the packed weights: threads do not change them.
   void set_threads(int threads);
   int threads() const { return threads_; }
 
@@ -58,6 +78,7 @@ class Conv1D {
   /// Sets the weights from tensors (owned or views; the values are copied) in
   /// get_weights() order. Keras's messages for a wrong count or shape (argument "weights").
   /// Every shape is checked before any value is written: a failed call changes nothing.
+  /// The next call repacks them (the compiled kernel is kept).
   void set_weights(const std::vector<Tensor>& weights);
   /// The kernel (K, C/groups, F). Throws before build.
   const Tensor& kernel() const;
@@ -80,12 +101,17 @@ class Conv1D {
 
   /// Applies kernel_constraint to the kernel and bias_constraint to the bias, in place.
   /// Keras applies them after each optimizer update; here the caller asks for it. A
-  /// no-op before build.
+  /// no-op before build. When a constraint is set, the next call repacks the weights.
   void apply_constraints();
 
  private:
   void require_built(const char* what) const;
   void check_input(const Tensor& input) const;
+  /// Checks the input, builds on the first call; returns the input shape.
+  Shape3 begin_call(const Tensor& input);
+  /// Runs the engine on `input` (of `in_shape`) into `output` (call_output_shape values),
+  /// then records the activity regularization loss.
+  void run_into(const Tensor& input, const Shape3& in_shape, Tensor& output);
 
   Conv1DSpec spec_;
   std::string engine_;
@@ -95,6 +121,10 @@ class Conv1D {
   Tensor kernel_;
   Tensor bias_;
   std::optional<double> activity_loss_;
+  // What a jit/llvm call runs: empty until the first call after build, or after a change
+  // that invalidates it (see the class comment).
+  Kernel compiled_;       ///< the engine's kernel for (any batch, any length, the channels)
+  PackedWeights packed_;  ///< kernel_ and bias_ packed for compiled_
 };
 
 }  // namespace convjit

@@ -116,10 +116,28 @@ TEST(Cli, ConformanceWritesCandidateResultsForCheckPy) {
   EXPECT_NE(text.find(" 0 failed"), std::string::npos) << text;
 }
 
+/// The number N of "median of N calls" in a run or demo report, or -1.
+long timed_calls(const std::string& output) {
+  const std::string key = "(median of ";
+  const std::size_t at = output.find(key);
+  return at == std::string::npos ? -1 : std::stol(output.substr(at + key.size()));
+}
+
 TEST(Cli, DemoRunsAndMatchesTheReference) {
   const Result r = run_cli("demo");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("reference:    match"), std::string::npos) << r.output;
+  // The kernel's time: a median of many calls on buffers made once, the first call apart.
+  EXPECT_NE(r.output.find("\nfirst call:   "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("\nkernel:       conv1d_"), std::string::npos) << r.output;
+  EXPECT_GE(timed_calls(r.output), 50) << r.output;
+}
+
+TEST(Cli, RunTimesAtLeastRepeatsCalls) {
+  const Result r = run_cli("run filters=8,kernel_size=3,padding=same --input 1,64,8 --repeats 300");
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_GE(timed_calls(r.output), 300) << r.output;
+  EXPECT_NE(r.output.find("\nfirst call:   "), std::string::npos) << r.output;
 }
 
 }  // namespace
