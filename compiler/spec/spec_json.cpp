@@ -187,6 +187,7 @@ Conv1DSpec parse_spec_json(std::string_view json_text) {
 }
 
 std::string to_config_json(const Conv1DSpec& spec, int indent) {
+  detail::validate_enums(spec);
   if (!detail::is_valid_utf8(spec.name)) {
     throw Error(ErrorCode::kInvalidValue, "name", "Argument `name` is not valid UTF-8");
   }
