@@ -181,8 +181,8 @@ struct Jit::Impl {
       try {
         db = std::make_shared<const detail::TuningDb>(detail::TuningDb::load(path));
         detail::report_problems_once(*db);
-      } catch (const Error& e) {
-        fmt::print(stderr, "convjit: {}; using the heuristic schedules\n", e.what());
+      } catch (const Error& e) {  // not a regular file, too large, unreadable
+        detail::report_unreadable_once(path, e);
         db = std::make_shared<const detail::TuningDb>();
       }
     }

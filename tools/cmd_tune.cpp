@@ -598,6 +598,7 @@ void add_tune_command(CLI::App& app) {
     std::string db = args->db;
     if (db.empty()) db = detail::tuning_db_environment();
     if (db.empty()) db = "convjit_tuning.jsonl";
+    detail::TuningDb::load(db);  // not a regular file, too large: an error before measuring
     fmt::print(stderr, "measuring the FMA peak ...\n");
     const bench::PeakInfo peaks = bench::measure_peaks(args->threads, 0.05);
     const bool zmm = args->isa != "avx2" && host_supports(Isa::kAvx512);
