@@ -65,6 +65,7 @@ void Conv1D::build(const Shape3& input_shape) {
   validate(spec_, input_shape);
   const std::int64_t channels = input_shape[channel_axis(spec_)];
   const Shape kernel_shape{spec_.kernel_size, channels / spec_.groups, spec_.filters};
+  detail::check_weights_memory(spec_, channels);  // before the initializers allocate them
   Tensor kernel =
       detail::make_initialized(spec_.kernel_initializer, kernel_shape, "kernel_initializer");
   Tensor bias;
@@ -106,6 +107,7 @@ Tensor Conv1D::operator()(const Tensor& input) {
   if (!built_) build(in_shape);
   activity_loss_.reset();  // Keras clears the layer's own losses at each call
   const Shape3 out_shape = call_output_shape(spec_, in_shape);
+  detail::check_output_memory(spec_, in_shape, "inputs");  // before the engine allocates it
   detail::EngineOptions options;
   options.threads = threads_;
   std::vector<float> values =
