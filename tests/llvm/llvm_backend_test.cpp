@@ -284,6 +284,19 @@ TEST(LlvmAot, GeneratesAnElfObjectAndADocumentedHeader) {
                 &arg),
             ErrorCode::kInvalidValue);
   EXPECT_EQ(arg, "prefix");
+  // A keyword is an identifier no header can declare a function with (`aot --name int`
+  // wrote a header that did not compile).
+  for (const char* keyword : {"int", "while", "class", "_Bool", "static_assert", "xor"}) {
+    EXPECT_EQ(error_code_of(
+                  [&] {
+                    detail::generate_aot(spec, {1, 50, 4}, t, keyword);
+                  },
+                  &arg),
+              ErrorCode::kInvalidValue)
+        << keyword;
+    EXPECT_EQ(arg, "prefix");
+  }
+  EXPECT_NO_THROW(detail::generate_aot(spec, {1, 50, 4}, t, "int_"));
 }
 
 }  // namespace

@@ -32,6 +32,24 @@ bool is_c_identifier(const std::string& s) {
   return true;
 }
 
+/// Keywords of C (C23) and C++ (C++20), and the alternative operator spellings: the header is
+/// included from both, so none of them can name a function.
+bool is_keyword(const std::string& s) {
+  static const std::string kKeywords =
+      " alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t"
+      " char16_t char32_t class compl concept const consteval constexpr constinit const_cast"
+      " continue co_await co_return co_yield decltype default delete do double dynamic_cast"
+      " else enum explicit export extern false float for friend goto if inline int long"
+      " mutable namespace new noexcept not not_eq nullptr operator or or_eq private protected"
+      " public register reinterpret_cast requires restrict return short signed sizeof static"
+      " static_assert static_cast struct switch template this thread_local throw true try"
+      " typedef typeid typename typeof typeof_unqual union unsigned using virtual void"
+      " volatile wchar_t while xor xor_eq _Alignas _Alignof _Atomic _BitInt _Bool _Complex"
+      " _Decimal128 _Decimal32 _Decimal64 _Generic _Imaginary _Noreturn _Pragma"
+      " _Static_assert _Thread_local ";
+  return kKeywords.find(" " + s + " ") != std::string::npos;
+}
+
 std::string upper(std::string s) {
   for (char& c : s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');

@@ -57,9 +57,10 @@ struct AotKernel {
   std::string assembly;  ///< the LLVM assembly listing (Intel syntax)
 };
 
-/// Generates a self-contained kernel named `prefix` (a C identifier) for `spec` on
-/// `input_shape` (data_format order; batch and/or length may be kDynamic). The object needs
-/// only libm (and libc) at link time. Throws Error for a bad spec, shape, prefix or target.
+/// Generates a self-contained kernel named `prefix` (a C identifier, not a C or C++ keyword)
+/// for `spec` on `input_shape` (data_format order; batch and/or length may be kDynamic). The
+/// object needs only libm (and libc) at link time. Throws Error for a bad spec, shape, prefix or
+/// target.
 AotKernel generate_aot(const Conv1DSpec& spec, const Shape3& input_shape, const LlvmTarget& t,
                        const std::string& prefix, const std::string& schedule_text = "");
 
