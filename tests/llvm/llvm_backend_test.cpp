@@ -286,10 +286,12 @@ TEST(LlvmJit, ThreadsGiveIdenticalBitsAndEmptyOutputsWork) {
   k1.run(in.data(), pw, o1.data(), 7, 200);
   k3.run(in.data(), pw, o3.data(), 7, 200);
   EXPECT_EQ(0, std::memcmp(o1.data(), o3.data(), o1.size() * sizeof(float)));
-  // Length 4 < kernel 5 under valid padding: an empty output, nothing written.
-  EXPECT_EQ(k1.output_size(1, 4), 0);
+  // Length 4 < kernel 5 under valid padding: refused, as a static compile and Keras refuse it;
+  // nothing written.
   std::fill(o1.begin(), o1.end(), 42.0f);
-  k1.run(in.data(), pw, o1.data(), 1, 4);
+  EXPECT_EQ(error_code_of([&] { k1.output_size(1, 4); }), ErrorCode::kInvalidShape);
+  EXPECT_EQ(error_code_of([&] { k1.run(in.data(), pw, o1.data(), 1, 4); }),
+            ErrorCode::kInvalidShape);
   k1.run(in.data(), pw, o1.data(), 0, 5);  // empty batch
   EXPECT_EQ(o1[0], 42.0f);
   // Length 5: one step per sample, equal to the first step of the long run.
