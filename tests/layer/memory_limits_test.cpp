@@ -8,6 +8,7 @@
 
 #include "convjit/convjit.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/resource_limits.hpp"
 #include "spec/expect_error.hpp"
 
 namespace convjit {
@@ -18,6 +19,9 @@ using test::expect_error;
 TEST(MemoryLimits, LayerBuildRefusesWeightsAsCompileDoes) {
   // The issue: 3 x 2000 x 4194304 floats (100 GB) of weights; compile refuses the same spec
   // with a clear `filters` error, build threw std::bad_alloc.
+  if (detail::physical_memory_bytes() > (std::int64_t{100} << 30)) {
+    GTEST_SKIP() << "this machine holds the issue's 100 GB of weights";
+  }
   const Conv1DSpec spec = parse_spec("filters=4194304,kernel_size=3");
   expect_error(
       [&] {
