@@ -41,10 +41,15 @@ void refuse_offset(const char* argument, const std::string& what, Wide bytes, co
 }  // namespace
 
 std::int64_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page_size = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page_size <= 0) return kMaxBufferBytes;
-  return std::min<std::int64_t>(static_cast<std::int64_t>(pages) * page_size, kMaxBufferBytes);
+  // Once per process: the checks run on every engine run and layer call (sysconf of
+  // _SC_PHYS_PAGES is a system call).
+  static const std::int64_t bytes = [] {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page_size <= 0) return kMaxBufferBytes;
+    return std::min<std::int64_t>(static_cast<std::int64_t>(pages) * page_size, kMaxBufferBytes);
+  }();
+  return bytes;
 }
 
 void check_compile_limits(const Problem& p) {

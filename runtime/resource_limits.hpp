@@ -17,7 +17,7 @@ inline constexpr std::int64_t kMaxTileT = 32;
 /// Caller buffers larger than this cannot exist on x86-64 (47-bit user address space).
 inline constexpr std::int64_t kMaxBufferBytes = std::int64_t{1} << 47;
 
-/// Bytes of physical memory of this machine (sysconf), or kMaxBufferBytes if unknown.
+/// Bytes of physical memory of this machine (sysconf, read once), or kMaxBufferBytes if unknown.
 std::int64_t physical_memory_bytes();
 
 /// Refuses, with Error(kResourceLimit) naming the argument, a problem whose generated code
