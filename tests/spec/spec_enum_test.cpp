@@ -97,9 +97,9 @@ TEST(SpecEnums, EveryEntryRefusesAnEnumValueOutsideItsEnum) {
   for (const EnumCase& c : enum_cases()) {
     Conv1DSpec spec = parse_spec("filters=8,kernel_size=3");
     c.set(spec);
-    for (const auto& [name, entry] : entries()) {
-      SCOPED_TRACE(c.what + " through " + name);
-      expect_error([&] { entry(spec); }, ErrorCode::kInvalidValue, c.substring, c.argument);
+    for (const auto& entry : entries()) {  // not a structured binding: C++17 lambdas
+      SCOPED_TRACE(c.what + " through " + entry.first);
+      expect_error([&] { entry.second(spec); }, ErrorCode::kInvalidValue, c.substring, c.argument);
     }
   }
 }
