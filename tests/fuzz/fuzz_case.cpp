@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -454,9 +455,21 @@ CaseResult run_hostile(Reader& r, std::uint64_t seed) {
   return compile_and_check(plan, seed);
 }
 
-/// A file of this process for the file-reading modes, rewritten by each case.
+/// A file of this process for the file-reading modes, rewritten by each case and removed
+/// when the process exits normally.
 std::string scratch_file(const char* tag) {
-  return "/tmp/convjit_fuzz_" + std::to_string(::getpid()) + "_" + tag;
+  struct Files {
+    std::vector<std::string> paths;
+    ~Files() {
+      for (const std::string& p : paths) std::remove(p.c_str());
+    }
+  };
+  static Files files;
+  const std::string path = "/tmp/convjit_fuzz_" + std::to_string(::getpid()) + "_" + tag;
+  if (std::find(files.paths.begin(), files.paths.end(), path) == files.paths.end()) {
+    files.paths.push_back(path);
+  }
+  return path;
 }
 
 void write_file(const std::string& path, const std::string& text) {
