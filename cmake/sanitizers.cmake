@@ -75,12 +75,13 @@ endif()
 if(CONVJIT_FUZZ)
   add_executable(convjit_fuzzer
     ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz/libfuzzer/fuzz_target.cpp
-    ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz/fuzz_case.cpp)
+    ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz/fuzz_case.cpp
+    ${CMAKE_CURRENT_SOURCE_DIR}/tools/conformance_case.cpp)
   target_include_directories(convjit_fuzzer PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
                              ${CMAKE_CURRENT_SOURCE_DIR}/tests)
   target_compile_options(convjit_fuzzer PRIVATE ${CONVJIT_WARNINGS} ${convjit_fuzz_flags})
   target_link_options(convjit_fuzzer PRIVATE -fsanitize=fuzzer)
-  target_link_libraries(convjit_fuzzer PRIVATE convjit fmt::fmt)
+  target_link_libraries(convjit_fuzzer PRIVATE convjit fmt::fmt nlohmann_json::nlohmann_json)
   # The fuzzer runs for minutes: it keeps the build type's -O level under CONVJIT_TESTS_O0.
   get_target_property(convjit_fuzzer_options convjit_fuzzer COMPILE_OPTIONS)
   list(REMOVE_ITEM convjit_fuzzer_options -O0)

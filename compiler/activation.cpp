@@ -49,7 +49,9 @@ constexpr std::array<NamedActivation, kActivationCount + 2> kNames{{
 }  // namespace
 
 const char* activation_name(Activation a) {
-  return kNames[static_cast<int>(a)].name.data();
+  const int i = static_cast<int>(a);
+  if (i < 0 || i >= kActivationCount) return "invalid";  // validate() refuses such a spec
+  return kNames[static_cast<std::size_t>(i)].name.data();
 }
 
 std::optional<Activation> find_activation(std::string_view name) {

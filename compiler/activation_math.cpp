@@ -87,12 +87,16 @@ double activate(Activation a, double x) {
 void activate_axis(Activation a, double* v, std::int64_t count, std::int64_t stride) {
   if (count <= 0) return;
   auto at = [&](std::int64_t i) -> double& { return v[i * stride]; };
+  // Special values (docs/jit-activations.md, "Axis activations"): a NaN or a +Inf anywhere in
+  // the axis makes the whole axis NaN, and so does an axis of only -Inf; otherwise -Inf
+  // entries take no part (softmax 0, log_softmax -Inf, sparsemax 0). Softmax gets this from
+  // x - max(x), as Keras computes it; sparsemax checks first, which also keeps NaN out of
+  // its sort (x > y is not a strict weak ordering with NaN).
   switch (a) {
     case Activation::kSoftmax:
     case Activation::kLogSoftmax: {
       double max = -INFINITY;
       for (std::int64_t i = 0; i < count; ++i) max = std::max(max, at(i));
-      if (std::isinf(max)) max = 0.0;  // all -inf or a +inf: let the arithmetic give NaN/0
       double sum = 0.0;
       for (std::int64_t i = 0; i < count; ++i) sum += std::exp(at(i) - max);
       if (a == Activation::kSoftmax) {
@@ -104,6 +108,19 @@ void activate_axis(Activation a, double* v, std::int64_t count, std::int64_t str
       return;
     }
     case Activation::kSparsemax: {
+      bool defined = false;  // some entry is above -Inf
+      for (std::int64_t i = 0; i < count; ++i) {
+        const double x = at(i);
+        if (std::isnan(x) || x == INFINITY) {
+          defined = false;
+          break;
+        }
+        defined = defined || x > -INFINITY;
+      }
+      if (!defined) {
+        for (std::int64_t i = 0; i < count; ++i) at(i) = NAN;
+        return;
+      }
       // Martins & Astudillo 2016, Algorithm 1 (the Keras docstring definition).
       std::vector<double> z(static_cast<std::size_t>(count));
       for (std::int64_t i = 0; i < count; ++i) z[i] = at(i);

@@ -65,7 +65,9 @@ Problem resolve_length(const Problem& base, std::int64_t batch, std::int64_t len
   // Called by every run of a dynamic-length kernel: numbers only, nothing allocated.
   const ConvGeometry geometry{base.padding, base.kernel, base.stride, base.dilation};
   const std::int64_t out = output_length(geometry, length);
-  if (out < 0 || (out == 0 && base.padding == Padding::kValid && !base.length_is_dynamic)) {
+  // As validate() for a static length (Keras >= 3.14): a `valid` conv needs an output of at
+  // least one step, also for a length given at run time to a dynamic-length kernel.
+  if (out < 0 || (out == 0 && base.padding == Padding::kValid)) {
     throw Error(ErrorCode::kInvalidShape, "padding",
                 fmt::format("Computed output size would be zero or negative. Received length={}, "
                             "kernel_size={}, dilation_rate={}, strides={}, padding=valid.",

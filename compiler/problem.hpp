@@ -51,11 +51,11 @@ struct Problem {
 /// Validates spec and input shape (Keras rules) and normalizes them. The shape is in
 /// the spec's data_format order; its length may be kDynamic (then the Problem is made
 /// for length 0 and marked dynamic; valid padding then accepts any length at run time
-/// whose output length is >= 0).
+/// whose output length is >= 1, as Keras and a static compile).
 Problem make_problem(const Conv1DSpec& spec, const Shape3& input_shape);
 
 /// The same problem for a concrete batch and length (run-time values of a dynamic kernel).
-/// Throws Error(kInvalidShape) when a `valid` output length would be < 0.
+/// Throws Error(kInvalidShape, "padding") when a `valid` output length would be <= 0.
 Problem resolve_length(const Problem& p, std::int64_t batch, std::int64_t length);
 
 }  // namespace convjit::detail

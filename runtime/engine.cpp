@@ -7,7 +7,9 @@
 #include "compiler/reference/reference.hpp"
 #include "convjit/isa.hpp"
 #include "convjit/jit.hpp"
+#include "convjit/tensor.hpp"
 #include "runtime/jit_engine.hpp"
+#include "runtime/resource_limits.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -31,9 +33,37 @@ std::string default_engine_name() {
   return engine_names().front();
 }
 
+void check_weights_memory(const Conv1DSpec& spec, std::int64_t channels) {
+  const double floats = static_cast<double>(spec.kernel_size) *
+                            static_cast<double>(channels / spec.groups) *
+                            static_cast<double>(spec.filters) +
+                        static_cast<double>(spec.filters);
+  check_host_memory(4.0 * floats, "filters",
+                    fmt::format("The weights of this Conv1D (kernel ({}, {}, {}) and bias)",
+                                spec.kernel_size, channels / spec.groups, spec.filters));
+}
+
+void check_output_memory(const Conv1DSpec& spec, const Shape3& input_shape, const char* argument) {
+  const Shape3 out = call_output_shape(spec, input_shape);
+  double floats = 1.0;
+  for (std::int64_t d : out) floats *= static_cast<double>(d);
+  check_host_memory(
+      4.0 * floats, argument,
+      "The output of this Conv1D, shape " + shape_to_string(Shape(out.begin(), out.end())) + ",");
+}
+
+void check_engine_limits(std::string_view engine, const Conv1DSpec& spec,
+                         const Shape3& input_shape) {
+  const Problem p = make_problem(spec, input_shape);  // validates
+  if (engine == "jit" || engine == "llvm") check_compile_limits(p);
+  check_weights_memory(spec, p.in_channels);  // the engines pack a copy of the kernel
+  check_output_memory(spec, input_shape, "input_shape");
+}
+
 std::vector<float> run_engine(std::string_view engine, const Conv1DSpec& spec,
                               const Shape3& input_shape, const float* input, const float* kernel,
                               const float* bias, const EngineOptions& options) {
+  check_engine_limits(engine, spec, input_shape);
   if (engine == "reference") {
     const Problem p = make_problem(spec, input_shape);
     std::vector<float> out(static_cast<std::size_t>(p.output_size()));

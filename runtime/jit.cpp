@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -36,18 +35,6 @@ std::shared_ptr<const Backend> xbyak_backend() {
 namespace {
 
 using Cache = KernelCache<KernelKey, std::shared_ptr<const CompiledKernel>, KernelKeyHash>;
-
-std::vector<std::string> split_words(const std::string& text) {
-  std::vector<std::string> words;
-  std::istringstream in(text);
-  std::string word;
-  while (in >> word) words.push_back(word);
-  return words;
-}
-
-std::string word_key(const std::string& word) {
-  return word.substr(0, word.find('='));
-}
 
 /// The ISA an `isa=` word of the schedule text names, if any. Cheap: no parse.
 std::optional<Isa> schedule_isa(const std::string& text) {
@@ -95,25 +82,6 @@ Isa pick_isa(const CompileOptions& options) {
   return requested == Isa::kAuto ? resolve_isa(Isa::kAuto) : requested;
 }
 
-/// The default schedule with the words of `text` replacing its own (unknown keys are left
-/// for parse_schedule to report).
-Schedule merged_schedule(const Problem& p, Isa isa, const std::string& text) {
-  std::vector<std::string> words = split_words(to_string(default_schedule(p, isa)));
-  for (const std::string& given : split_words(text)) {
-    bool replaced = false;
-    for (std::string& word : words) {
-      if (word_key(word) == word_key(given)) {
-        word = given;
-        replaced = true;
-      }
-    }
-    if (!replaced) words.push_back(given);
-  }
-  std::string merged;
-  for (const std::string& word : words) merged += (merged.empty() ? "" : " ") + word;
-  return parse_schedule(merged);
-}
-
 std::string dump_name(const CompiledKernel& k, const std::string& schedule_text) {
   const Shape3& s = k.input_shape;
   const bool cf = k.problem.data_format == DataFormat::kChannelsFirst;
@@ -132,8 +100,9 @@ std::shared_ptr<const CompiledKernel> build(const Backend& backend, const Conv1D
                                             const std::string& schedule_text) {
   const Problem p = make_problem(spec, input_shape);
   check_compile_limits(p);  // hostile sizes: refused before scheduling or generating code
-  const Schedule s =
-      schedule_text.empty() ? default_schedule(p, isa) : merged_schedule(p, isa, schedule_text);
+  const Schedule s = schedule_text.empty()
+                         ? default_schedule(p, isa)
+                         : merge_schedule(default_schedule(p, isa), schedule_text);
   if (s.isa != isa) {
     throw Error(ErrorCode::kIllegalSchedule, "schedule",
                 fmt::format("The schedule's isa={} differs from the compile isa={}",
@@ -181,8 +150,8 @@ struct Jit::Impl {
       try {
         db = std::make_shared<const detail::TuningDb>(detail::TuningDb::load(path));
         detail::report_problems_once(*db);
-      } catch (const Error& e) {
-        fmt::print(stderr, "convjit: {}; using the heuristic schedules\n", e.what());
+      } catch (const Error& e) {  // not a regular file, too large, unreadable
+        detail::report_unreadable_once(path, e);
         db = std::make_shared<const detail::TuningDb>();
       }
     }

@@ -67,6 +67,7 @@ void Conv1D::build(const Shape3& input_shape) {
   validate(spec_, input_shape);
   const std::int64_t channels = input_shape[channel_axis(spec_)];
   const Shape kernel_shape{spec_.kernel_size, channels / spec_.groups, spec_.filters};
+  detail::check_weights_memory(spec_, channels);  // before the initializers allocate them
   Tensor kernel =
       detail::make_initialized(spec_.kernel_initializer, kernel_shape, "kernel_initializer");
   Tensor bias;
@@ -113,6 +114,7 @@ Shape3 Conv1D::begin_call(const Tensor& input) {
 Tensor Conv1D::operator()(const Tensor& input) {
   const Shape3 in_shape = begin_call(input);
   const Shape3 out_shape = detail::call_output_shape_of_valid_spec(spec_, in_shape);
+  detail::check_output_memory(spec_, in_shape, "inputs");  // before the output is allocated
   Shape shape(out_shape.begin(), out_shape.end());
   // A value-initialized vector is a memset; Tensor(shape, fill) fills element by element, which
   // cost 20% of a 1x16000x128 call.

@@ -110,6 +110,16 @@ void check_run_limits(const Problem& p) {
   }
 }
 
+void check_host_memory(double bytes, const char* argument, const std::string& what) {
+  const std::int64_t memory = physical_memory_bytes();
+  if (!(bytes <= static_cast<double>(memory))) {
+    throw Error(ErrorCode::kResourceLimit, argument,
+                fmt::format("{} needs {:.0f} bytes, more than the {} bytes of memory of this "
+                            "machine",
+                            what, bytes, memory));
+  }
+}
+
 void check_scratch_limit(const Problem& p, std::size_t floats) {
   const Wide scratch_bytes = static_cast<Wide>(floats) * 4;
   if (scratch_bytes > physical_memory_bytes()) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "convjit/error.hpp"
+#include "runtime/resource_limits.hpp"
 
 namespace convjit {
 
@@ -42,6 +43,8 @@ Tensor::Tensor() : shape_{0} {}
 
 Tensor::Tensor(Shape shape, float fill) : shape_(std::move(shape)) {
   size_ = shape_size(shape_);
+  detail::check_host_memory(4.0 * static_cast<double>(size_), "shape",
+                            "A tensor of shape " + shape_to_string(shape_));
   storage_.assign(static_cast<std::size_t>(size_), fill);
   data_ = storage_.data();
 }

@@ -21,6 +21,8 @@
 #include <sstream>
 
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/spec/bounded_json.hpp"
+#include "runtime/input_file.hpp"
 #include "runtime/version.hpp"
 
 namespace convjit::detail {
@@ -58,22 +60,50 @@ std::string cpuinfo_field(const std::string& name) {
   return "";
 }
 
+/// Bounds of a database file: records are about 1 KB, a database of a whole suite a few MB.
+constexpr InputFileKind kDbFile{"the tuning database", "tuning_db", std::uint64_t{64} << 20,
+                                std::size_t{1} << 20};
+
 // Shape dims: kDynamic is written as null.
 Json dim_json(std::int64_t v) {
   return v == kDynamic ? Json(nullptr) : Json(v);
 }
 
-std::int64_t dim_from(const Json& j, const char* field) {
-  const Json& v = j.at(field);
-  if (v.is_null()) return kDynamic;
-  if (!v.is_number_integer()) throw std::runtime_error(fmt::format("{} is not an integer", field));
-  return v.get<std::int64_t>();
+const Json& member(const Json& j, const char* name) {
+  if (!j.contains(name)) throw std::runtime_error(fmt::format("missing field {}", name));
+  return j.at(name);
+}
+
+/// An integer field in [lo, hi]: a float (7.9) or an out-of-range value is an error, never
+/// truncated or converted out of range.
+std::int64_t integer_field(const Json& j, const char* name, std::int64_t lo, std::int64_t hi) {
+  const Json& v = member(j, name);
+  if (!v.is_number_integer()) throw std::runtime_error(fmt::format("{} is not an integer", name));
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) {
+    throw std::runtime_error(fmt::format("{} is out of range", name));
+  }
+  const std::int64_t x = v.get<std::int64_t>();
+  if (x < lo || x > hi) throw std::runtime_error(fmt::format("{} is out of range", name));
+  return x;
+}
+
+// Shape dims: kDynamic is written as null.
+std::int64_t dim_from(const Json& j, const char* name) {
+  if (member(j, name).is_null()) return kDynamic;
+  return integer_field(j, name, 0, INT64_MAX);
+}
+
+/// A number field, or null for NaN.
+double number_field(const Json& j, const char* name) {
+  const Json& v = member(j, name);
+  if (v.is_null()) return NAN;
+  if (!v.is_number()) throw std::runtime_error(fmt::format("{} is not a number", name));
+  return v.get<double>();
 }
 
 template <typename T>
 T field(const Json& j, const char* name) {
-  if (!j.contains(name)) throw std::runtime_error(fmt::format("missing field {}", name));
-  return j.at(name).get<T>();
+  return member(j, name).get<T>();
 }
 
 struct Reported {
@@ -84,6 +114,17 @@ struct Reported {
 Reported& reported() {
   static Reported* const r = new Reported();
   return *r;
+}
+
+/// Prints "convjit: <text>" unless something was printed for `path` before.
+bool report_once(const std::string& path, const std::string& text) {
+  Reported& r = reported();
+  {
+    std::lock_guard<std::mutex> lock(r.mutex);
+    if (!r.paths.insert(path).second) return false;
+  }
+  std::fprintf(stderr, "convjit: %s\n", text.c_str());
+  return true;
 }
 
 }  // namespace
@@ -154,8 +195,12 @@ std::optional<TuningRecord> record_from_json(const std::string& line, std::strin
     if (error) *error = why;
     return std::nullopt;
   };
-  const Json j = Json::parse(line, nullptr, false);
-  if (j.is_discarded()) return fail("not JSON (corrupt or truncated)");
+  Json j;
+  try {
+    j = parse_bounded_json(line, "tuning_db");  // depth-bounded: dump() below cannot recurse deep
+  } catch (const Error& e) {
+    return fail(std::string("not JSON (corrupt or truncated): ") + e.what());
+  }
   if (!j.is_object()) return fail("not a JSON object");
   try {
     if (field<std::string>(j, "format") != kTuningFormat) {
@@ -167,9 +212,9 @@ std::optional<TuningRecord> record_from_json(const std::string& line, std::strin
     parse_spec_keywords(r.key.spec);  // throws Error for a spec that does not parse
     r.key.batch = dim_from(j, "batch");
     r.key.length = dim_from(j, "length");
-    r.key.channels = field<std::int64_t>(j, "channels");
+    r.key.channels = integer_field(j, "channels", 0, INT64_MAX);
     r.key.data_format = field<std::string>(j, "data_format");
-    r.key.threads = field<int>(j, "threads");
+    r.key.threads = static_cast<int>(integer_field(j, "threads", 0, 1 << 20));
     r.key.cpu = field<std::string>(j, "cpu");
     r.key.features = field<std::string>(j, "features");
     if (j.contains("config") && !j.at("config").is_null()) r.config = j.at("config").dump();
@@ -178,10 +223,8 @@ std::optional<TuningRecord> record_from_json(const std::string& line, std::strin
     r.schedule = field<std::string>(j, "schedule");
     const Schedule s = parse_schedule(r.schedule);  // throws Error(kParseError)
     if (isa_name(s.isa) != r.isa) return fail("isa differs from the schedule's isa=");
-    const Json& t = j.at("time_us");
-    r.time_us = t.is_null() ? NAN : t.get<double>();
-    const Json& g = j.at("gflops");
-    r.gflops = g.is_null() ? NAN : g.get<double>();
+    r.time_us = number_field(j, "time_us");
+    r.gflops = number_field(j, "gflops");
     r.checked = field<bool>(j, "checked");
     r.check = j.value("check", std::string());
     r.final = j.value("final", false);
@@ -196,22 +239,12 @@ std::optional<TuningRecord> record_from_json(const std::string& line, std::strin
 }
 
 TuningDb TuningDb::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
-      TuningDb db;
-      db.path_ = path;
-      db.report_.missing = true;
-      return db;
-    }
-    throw Error(ErrorCode::kIoError, "tuning_db",
-                fmt::format("Cannot read the tuning database {}: {}", path, std::strerror(errno)));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  TuningDb db = parse(text.str(), path);
+  InputFile file(path, kDbFile, /*missing_ok=*/true);
+  TuningDb db;
   db.path_ = path;
+  db.report_.missing = file.missing();
+  InputFile::Line line;
+  while (file.next(line)) db.add_line(line.text, line.number, line.too_long);
   return db;
 }
 
@@ -223,32 +256,35 @@ TuningDb TuningDb::parse(const std::string& text, const std::string& source) {
   while (begin < text.size()) {
     std::size_t end = text.find('\n', begin);
     if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(begin, end - begin);
+    const std::string_view line(text.data() + begin, end - begin);
     begin = end + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    ++db.report_.lines;
-    std::string why;
-    auto r = record_from_json(line, &why);
-    if (!r) {
-      ++db.report_.corrupt;
-      if (db.report_.first_problem.empty()) {
-        db.report_.first_problem = fmt::format("line {}: {}", line_no, why);
-      }
-      continue;
-    }
-    if (r->key.version != kConvjitVersion) {
-      ++db.report_.foreign;
-      if (db.report_.foreign_version.empty()) db.report_.foreign_version = r->key.version;
-      if (db.report_.first_problem.empty()) {
-        db.report_.first_problem =
-            fmt::format("line {}: written by convjit {}", line_no, r->key.version);
-      }
-      continue;
-    }
-    db.records_.push_back(std::move(*r));
+    db.add_line(line, ++line_no, line.size() > kDbFile.max_line_bytes);
   }
   return db;
+}
+
+void TuningDb::add_line(std::string_view line, std::size_t line_no, bool too_long) {
+  if (!too_long && line.find_first_not_of(" \t\r") == std::string::npos) return;
+  ++report_.lines;
+  std::string why = fmt::format("longer than {} bytes", kDbFile.max_line_bytes);
+  auto r = too_long ? std::nullopt : record_from_json(std::string(line), &why);
+  if (!r) {
+    ++report_.corrupt;
+    if (report_.first_problem.empty()) {
+      report_.first_problem = fmt::format("line {}: {}", line_no, why);
+    }
+    return;
+  }
+  if (r->key.version != kConvjitVersion) {
+    ++report_.foreign;
+    if (report_.foreign_version.empty()) report_.foreign_version = r->key.version;
+    if (report_.first_problem.empty()) {
+      report_.first_problem =
+          fmt::format("line {}: written by convjit {}", line_no, r->key.version);
+    }
+    return;
+  }
+  records_.push_back(std::move(*r));
 }
 
 std::vector<const TuningRecord*> TuningDb::find(const TuningKey& key) const {
@@ -289,13 +325,12 @@ std::string TuningDb::describe_problems() const {
 bool report_problems_once(const TuningDb& db) {
   const std::string text = db.describe_problems();
   if (text.empty()) return false;
-  Reported& r = reported();
-  {
-    std::lock_guard<std::mutex> lock(r.mutex);
-    if (!r.paths.insert(db.path()).second) return false;
-  }
-  std::fprintf(stderr, "convjit: %s\n", text.c_str());
-  return true;
+  return report_once(db.path(), text);
+}
+
+bool report_unreadable_once(const std::string& path, const Error& error) {
+  return report_once(
+      path, fmt::format("{}; it is ignored, compiles use the heuristic schedules", error.what()));
 }
 
 void append_record(const std::string& path, const TuningRecord& r) {

@@ -1,10 +1,12 @@
 // TuningDb — the tuning database of `convjit tune`: JSON lines, one record per measurement.
 //
 // Appendable (records are only ever appended, never rewritten) and resumable (the tuner skips
-// schedules already measured for a key). Lines that do not parse, truncated lines and records
-// of another convjit version are counted, reported once per path per process on stderr, and
-// ignored; every valid record is kept. The Jit reads a database at compile time
-// (CompileOptions::tuning_db, JitOptions::tuning_db, CONVJIT_TUNING_DB) and compiles the best
+// schedules already measured for a key). Lines that do not parse (also lines nested deeper
+// than kMaxJsonDepth or longer than 1 MiB), truncated lines and records of another convjit
+// version are counted, reported once per path per process on stderr, and ignored; every
+// valid record is kept. A path that is not a regular file (a directory, a FIFO, /dev/zero)
+// or is larger than 64 MiB is refused before a byte is read. The Jit reads a database at compile
+// time (CompileOptions::tuning_db, JitOptions::tuning_db, CONVJIT_TUNING_DB) and compiles the best
 // valid record of the key instead of the heuristic schedule.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "convjit/spec.hpp"
@@ -88,7 +91,8 @@ class TuningDb {
   TuningDb() = default;
 
   /// Reads `path`. Never throws for its content; a missing file is an empty database.
-  /// Throws Error(kIoError) only for a path that exists but cannot be read.
+  /// Throws Error(kIoError) for a path that exists but cannot be read or is not a regular
+  /// file, Error(kResourceLimit) for a file larger than 64 MiB.
   static TuningDb load(const std::string& path);
   /// Parses database text (as load); `source` names it in messages.
   static TuningDb parse(const std::string& text, const std::string& source);
@@ -110,6 +114,9 @@ class TuningDb {
   std::string describe_problems() const;
 
  private:
+  /// One line of the file (blank lines are skipped; a too_long line is corrupt).
+  void add_line(std::string_view line, std::size_t line_no, bool too_long);
+
   std::string path_;
   std::vector<TuningRecord> records_;
   LoadReport report_;
@@ -118,6 +125,10 @@ class TuningDb {
 /// Prints describe_problems() of `db` on stderr, at most once per path per process (a
 /// missing file is not a problem). Returns true when it printed.
 bool report_problems_once(const TuningDb& db);
+
+/// Prints "convjit: <error>; it is ignored, ..." on stderr for a database that
+/// cannot be read, at most once per path per process. Returns true when it printed.
+bool report_unreadable_once(const std::string& path, const Error& error);
 
 /// Appends `r` as one line to `path` (created when missing) with a single O_APPEND write.
 /// When the file does not end in a newline (a truncated last line), a newline goes first, so

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <random>
 
+#include "runtime/resource_limits.hpp"
+
 namespace convjit::tool {
 
 Shape3 parse_input_shape(const std::string& text) {
@@ -37,6 +39,23 @@ Shape3 parse_input_shape(const std::string& text) {
 
 Conv1DSpec parse_spec_argument(const std::string& text) {
   return parse_spec(text);
+}
+
+void check_data_memory(const Conv1DSpec& spec, const Shape3& shape, int copies,
+                       const char* argument) {
+  const bool cf = spec.data_format == DataFormat::kChannelsFirst;
+  const double n = static_cast<double>(shape[0]), c = static_cast<double>(cf ? shape[1] : shape[2]);
+  const double l = static_cast<double>(cf ? shape[2] : shape[1]);
+  const double f = static_cast<double>(spec.filters);
+  const double k = static_cast<double>(spec.kernel_size);
+  const double out_length =
+      std::max(0.0, static_cast<double>(output_length(spec, cf ? shape[2] : shape[1])));
+  const double floats =
+      n * l * c + k * (c / static_cast<double>(spec.groups)) * f + f + n * out_length * f;
+  detail::check_host_memory(4.0 * copies * floats, argument,
+                            fmt::format("The data of this run ({} copies of input, weights and "
+                                        "output for input shape {})",
+                                        copies, shape_string(shape)));
 }
 
 std::vector<float> random_values(std::int64_t count, std::uint64_t seed) {

@@ -16,6 +16,12 @@ Shape3 parse_input_shape(const std::string& text);
 /// Parses a spec argument, reporting Keras-style errors as convjit::Error.
 Conv1DSpec parse_spec_argument(const std::string& text);
 
+/// Refuses, with Error(kResourceLimit, argument), test data for `spec` on the concrete `shape`
+/// (input, kernel, bias and pre-activation output, `copies` of each) that would not fit in
+/// this machine's memory: before a command allocates and fills it.
+void check_data_memory(const Conv1DSpec& spec, const Shape3& shape, int copies,
+                       const char* argument);
+
 /// Seeded uniform values in [-1, 1].
 std::vector<float> random_values(std::int64_t count, std::uint64_t seed);
 

@@ -27,6 +27,7 @@
 #include "compiler/schedule/enumerate.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "convjit/jit.hpp"
+#include "runtime/engine.hpp"
 #include "runtime/tuning_db.hpp"
 #include "tools/cli_util.hpp"
 #include "tools/command.hpp"
@@ -515,8 +516,11 @@ std::vector<Target> targets_of(const TuneArgs& a) {
     t.shape = parse_input_shape(a.input);
     t.run_shape = t.shape;
     if (t.run_shape[0] == kDynamic) t.run_shape[0] = 1;
-    if (t.run_shape[length_axis(t.spec)] == kDynamic) t.run_shape[length_axis(t.spec)] = a.length;
-    validate(t.spec, t.run_shape);
+    const bool dynamic_length = t.run_shape[length_axis(t.spec)] == kDynamic;
+    if (dynamic_length) t.run_shape[length_axis(t.spec)] = a.length;
+    // The library's size checks and the tuner's own data, before anything is allocated.
+    detail::check_engine_limits("jit", t.spec, t.run_shape);
+    check_data_memory(t.spec, t.run_shape, 4, dynamic_length ? "--length" : "--input");
     out.push_back(t);
     return out;
   }
@@ -598,6 +602,7 @@ void add_tune_command(CLI::App& app) {
     std::string db = args->db;
     if (db.empty()) db = detail::tuning_db_environment();
     if (db.empty()) db = "convjit_tuning.jsonl";
+    detail::TuningDb::load(db);  // not a regular file, too large: an error before measuring
     fmt::print(stderr, "measuring the FMA peak ...\n");
     const bench::PeakInfo peaks = bench::measure_peaks(args->threads, 0.05);
     const bool zmm = args->isa != "avx2" && host_supports(Isa::kAvx512);

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "convjit/spec.hpp"
+#include "tools/conformance_case.hpp"
 
 namespace convjit::tool {
 namespace {
@@ -28,10 +31,7 @@ std::vector<float> floats_of(const json& array) {
 }
 
 Shape3 shape_of(const json& array) {
-  if (!array.is_array() || array.size() != 3) {
-    throw Error(ErrorCode::kParseError, "input_shape", "expected a 3-element array");
-  }
-  return {array[0].get<std::int64_t>(), array[1].get<std::int64_t>(), array[2].get<std::int64_t>()};
+  return case_shape(array, "input_shape");  // exact integers: 7.9 is refused, not truncated
 }
 
 json shape_json(const Shape3& s) {
@@ -52,7 +52,7 @@ Outcome run_forward(const json& c, const ConformanceOptions& opt) {
     o.candidate["error"] = "not a Keras 3 activation name";
     return o;
   }
-  const Conv1DSpec spec = parse_spec_json(spec_json.dump());
+  const Conv1DSpec spec = check_forward_case(c);  // every field, before any allocation
   const Shape3 in_shape = shape_of(c.at("input_shape"));
   const std::vector<float> input = floats_of(c.at("input"));
   const std::vector<float> kernel = floats_of(c.at("kernel"));
@@ -101,6 +101,7 @@ Outcome run_forward(const json& c, const ConformanceOptions& opt) {
 Outcome run_shape(const json& c) {
   Outcome o;
   o.candidate["id"] = c.at("id");
+  check_shape_case(c, true);
   const Conv1DSpec spec = parse_spec_json(c.at("spec").dump());
   const Shape3 in_shape = shape_of(c.at("input_shape"));
   const json& expected = c.at("expected");
@@ -130,6 +131,7 @@ Outcome run_shape(const json& c) {
 Outcome run_invalid(const json& c) {
   Outcome o;
   o.candidate["id"] = c.at("id");
+  check_shape_case(c, false);
   try {
     const Conv1DSpec spec = parse_spec_json(c.at("spec").dump());
     validate(spec, shape_of(c.at("input_shape")));
@@ -141,6 +143,15 @@ Outcome run_invalid(const json& c) {
     o.candidate["error"] = e.what();
   }
   return o;
+}
+
+/// A failed write to the results file (a full disk, a file-size limit) ends the run with
+/// Error(kIoError): results are never silently truncated.
+void check_results(const std::ofstream& results, const std::string& path) {
+  if (results.fail()) {
+    throw Error(ErrorCode::kIoError, "--results",
+                fmt::format("cannot write results file {}: {}", path, std::strerror(errno)));
+  }
 }
 
 }  // namespace
@@ -157,18 +168,22 @@ ConformanceSummary run_conformance(const std::vector<std::string>& files,
     }
   }
   for (const std::string& path : files) {
-    std::ifstream in(path);
-    if (!in) throw Error(ErrorCode::kIoError, "FILE", fmt::format("cannot read {}", path));
-    std::string line;
-    int line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    // A regular file of bounded size and lines; a read error is an Error, never an end.
+    detail::InputFile in(path, kCaseFile);
+    detail::InputFile::Line text;
+    while (in.next(text)) {
+      const std::string& line = text.text;
+      const std::size_t line_no = text.number;
+      if (!text.too_long && line.find_first_not_of(" \t\r") == std::string::npos) continue;
       Outcome o;
       std::string id = fmt::format("{}:{}", path, line_no);
       std::string kind;
       try {
-        const json c = json::parse(line);
+        if (text.too_long) {
+          throw Error(ErrorCode::kResourceLimit, "FILE",
+                      fmt::format("line longer than {} bytes", kCaseFile.max_line_bytes));
+        }
+        const json c = parse_case_line(line);
         id = c.value("id", id);
         kind = c.value("kind", "");
         if (kind == "forward") {
@@ -210,7 +225,12 @@ ConformanceSummary run_conformance(const std::vector<std::string>& files,
           break;
       }
       if (results.is_open() && !o.candidate.empty()) results << o.candidate.dump() << '\n';
+      check_results(results, opt.results_path);
     }
+  }
+  if (results.is_open()) {
+    results.close();  // flushes: a full disk shows here
+    check_results(results, opt.results_path);
   }
   return sum;
 }

@@ -25,7 +25,10 @@ struct ConformanceSummary {
 };
 
 /// Reads every file, runs every case, prints a line per failure (with a one-line repro)
-/// and per skip (with its reason), and returns the counts. Unreadable files throw Error(kIoError).
+/// and per skip (with its reason), and returns the counts. Every record is checked before use
+/// (tools/conformance_case.hpp): a bad one is a failed case with its line number. A file
+/// that is not a regular file, cannot be read or is too large, and a failed write of the
+/// results file, throw Error (kIoError, kResourceLimit).
 ConformanceSummary run_conformance(const std::vector<std::string>& files,
                                    const ConformanceOptions& options);
 

@@ -2,7 +2,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <system_error>
 #include <vector>
 
 #include "convjit/error.hpp"
@@ -66,9 +69,17 @@ int main(int argc, char** argv) {
   } catch (const convjit::Error& e) {
     fmt::print(stderr, "convjit: error: {}\n", e.what());
     return e.code() == convjit::ErrorCode::kParseError ? kExitUsage : kExitFailure;
+  } catch (const std::system_error& e) {  // fmt::print to a full disk or a closed pipe
+    fmt::print(stderr, "convjit: error: {}\n", e.what());
+    return kExitFailure;
   } catch (const std::exception& e) {
     fmt::print(stderr, "convjit: internal error: {}\n", e.what());
     return kExitFailure;
+  }
+  // Output a reader cannot have (stdout on a full disk or a closed pipe) is a failure.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    fmt::print(stderr, "convjit: error: cannot write the output: {}\n", std::strerror(errno));
+    return exit_status() == kExitOk ? kExitFailure : exit_status();
   }
   return exit_status();
 }

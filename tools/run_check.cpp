@@ -18,6 +18,9 @@ namespace convjit::tool {
 RunReport run_and_check(const Conv1DSpec& spec, const Shape3& input_shape,
                         const std::string& engine, const detail::EngineOptions& options,
                         std::uint64_t seed, int min_calls) {
+  // The library's size checks, then this function's own data: before anything is allocated.
+  detail::check_engine_limits(engine, spec, input_shape);
+  check_data_memory(spec, input_shape, 4, "--input");
   const detail::Problem p = detail::make_problem(spec, input_shape);
   const auto input = random_values(p.input_size(), seed);
   const auto kernel = random_values(p.kernel_size_elems(), seed + 1);

@@ -27,13 +27,14 @@ void check_legal(const Schedule& s, const Problem& p) {
   if (s.tile_oc_vecs < 1) {
     refuse("tile_oc_vecs", fmt::format("must be >= 1, got {}", s.tile_oc_vecs));
   }
-  const std::int64_t needed =
-      static_cast<std::int64_t>(s.tile_t) * s.tile_oc_vecs + s.tile_oc_vecs + 1;
+  // In 64 bits: tile_t and tile_oc_vecs are each up to 2^30 (parse_schedule).
+  const std::int64_t accumulators = static_cast<std::int64_t>(s.tile_t) * s.tile_oc_vecs;
+  const std::int64_t needed = accumulators + s.tile_oc_vecs + 1;
   if (needed > registers) {
     refuse("tile_t", fmt::format("a {}x{} register tile needs {} vector registers "
                                  "({} accumulators, {} weights, 1 input); {} has {}",
-                                 s.tile_t, s.tile_oc_vecs, needed, s.tile_t * s.tile_oc_vecs,
-                                 s.tile_oc_vecs, isa_name(s.isa), registers));
+                                 s.tile_t, s.tile_oc_vecs, needed, accumulators, s.tile_oc_vecs,
+                                 isa_name(s.isa), registers));
   }
   switch (s.strategy) {
     case Strategy::kDirect: break;
@@ -45,11 +46,11 @@ void check_legal(const Schedule& s, const Problem& p) {
       }
       if (s.block_ic != 0) refuse("block_ic", "depthwise has one input channel per group");
       // The machine code keeps an input, a mask and a weight temporary beside the accumulators.
-      if (static_cast<std::int64_t>(s.tile_t) * s.tile_oc_vecs + 3 > registers) {
+      if (accumulators + 3 > registers) {
         refuse("tile_t", fmt::format("a depthwise {}x{} tile needs {} vector registers "
                                      "({} accumulators and 3 temporaries); {} has {}",
-                                     s.tile_t, s.tile_oc_vecs, s.tile_t * s.tile_oc_vecs + 3,
-                                     s.tile_t * s.tile_oc_vecs, isa_name(s.isa), registers));
+                                     s.tile_t, s.tile_oc_vecs, accumulators + 3, accumulators,
+                                     isa_name(s.isa), registers));
       }
       break;
     case Strategy::kPointwise:

@@ -21,6 +21,20 @@ const char* strategy_name(Strategy s) {
   return "?";
 }
 
+/// The key=value items of schedule text, separated by spaces, commas, semicolons or newlines.
+std::vector<std::string_view> schedule_items(std::string_view text) {
+  std::vector<std::string_view> items;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t end = text.find_first_of(" ,;\t\n", pos);
+    const std::string_view item =
+        text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    pos = end == std::string_view::npos ? text.size() : end + 1;
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
 [[noreturn]] void bad_value(std::string_view key, std::string_view value, const char* expected) {
   throw Error(ErrorCode::kParseError, std::string(key),
               fmt::format("Invalid schedule value {}={}: expected {}", key, value, expected));
@@ -66,13 +80,7 @@ Schedule parse_schedule(std::string_view text) {
   Schedule s;
   bool lanes_given = false;
   std::set<std::string> seen;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    const std::size_t end = text.find_first_of(" ,;\t\n", pos);
-    const std::string_view item =
-        text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
-    pos = end == std::string_view::npos ? text.size() : end + 1;
-    if (item.empty()) continue;
+  for (const std::string_view item : schedule_items(text)) {
     const std::size_t eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0) {
       throw Error(ErrorCode::kParseError, "schedule",
@@ -154,6 +162,29 @@ Schedule parse_schedule(std::string_view text) {
   // The lanes follow the ISA unless given: "isa=avx2" alone is a complete schedule.
   if (!lanes_given) s.vector_lanes = s.isa == Isa::kAvx2 ? 8 : 16;
   return s;
+}
+
+Schedule merge_schedule(const Schedule& base, std::string_view text) {
+  parse_schedule(text);  // the given words alone: a key given twice, a bad key or value
+  auto key_of = [](std::string_view w) { return w.substr(0, w.find('=')); };
+  const std::string base_text = to_string(base);
+  std::vector<std::string_view> words = schedule_items(base_text);
+  for (const std::string_view given : schedule_items(text)) {
+    bool replaced = false;
+    for (std::string_view& word : words) {
+      if (key_of(word) == key_of(given)) {
+        word = given;
+        replaced = true;
+      }
+    }
+    if (!replaced) words.push_back(given);
+  }
+  std::string merged;
+  for (const std::string_view word : words) {
+    if (!merged.empty()) merged += ' ';
+    merged += word;
+  }
+  return parse_schedule(merged);
 }
 
 }  // namespace convjit::detail

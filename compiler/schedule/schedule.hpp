@@ -58,8 +58,13 @@ struct Schedule {
 
 /// Stable one-line text, e.g. "isa=avx512 strategy=direct tile_t=6 tile_oc_vecs=4 ...".
 std::string to_string(const Schedule& s);
-/// Inverse of to_string; missing keys keep their defaults. Throws Error(kParseError).
+/// Inverse of to_string; missing keys keep their defaults. Throws Error(kParseError), also for
+/// a key given twice.
 Schedule parse_schedule(std::string_view text);
+/// `base` with the key=value words of `text` replacing its own (a partial schedule such as
+/// "tile_t=3" over the heuristic's). `text` is checked on its own first, so it gets the
+/// errors of parse_schedule (a key given twice, an unknown key, a bad value).
+Schedule merge_schedule(const Schedule& base, std::string_view text);
 
 /// Throws Error(kIllegalSchedule) naming the field and the reason when `s` cannot compute
 /// `p` (register tile beyond the ISA's registers, native channels_first with stride > 1,

@@ -217,7 +217,7 @@ struct InitInfo {
 };
 
 // Indexed by Initializer::Kind.
-constexpr std::array<InitInfo, 14> kInitInfo{{
+constexpr std::array<InitInfo, kInitializerKinds> kInitInfo{{
     {"zeros", "Zeros"},
     {"ones", "Ones"},
     {"constant", "Constant"},

@@ -11,6 +11,16 @@
 
 namespace convjit::detail {
 
+/// Enumerator counts of Initializer::Kind, Regularizer::Kind and Constraint::Kind.
+inline constexpr int kInitializerKinds = static_cast<int>(Initializer::Kind::kVarianceScaling) + 1;
+inline constexpr int kRegularizerKinds = static_cast<int>(Regularizer::Kind::kL1L2) + 1;
+inline constexpr int kConstraintKinds = static_cast<int>(Constraint::Kind::kUnitNorm) + 1;
+
+/// Refuses, with Error(kInvalidValue) naming the field, an enum field of `spec` (padding,
+/// data_format, activation, initializer, regularizer and constraint kinds) outside its
+/// enumerators. validate() runs it first; to_keywords and to_config_json run it too.
+void validate_enums(const Conv1DSpec& spec);
+
 /// Reads an initializer identifier. None gives `none_kind` with Keras defaults (Keras then
 /// uses the layer's default initializer). Throws Error naming `argument`.
 Initializer initializer_from_value(const PyValue& value, const std::string& argument,

@@ -44,6 +44,18 @@ void check_limit(std::int64_t value, const char* name) {
   }
 }
 
+/// Refuses a value of an enum field outside the enumerators: a C++ caller can cast any int
+/// into a Conv1DSpec field, and every table indexed by one would read out of bounds.
+void check_enum(int value, int count, const char* argument, const char* expected) {
+  if (value < 0 || value >= count) {
+    throw Error(ErrorCode::kInvalidValue, argument,
+                std::string("Invalid value for argument `") + argument +
+                    "`: " + std::to_string(value) + " is not one of the " + std::to_string(count) +
+                    " values of its enum (" + expected + "). Received: " + argument + "=" +
+                    std::to_string(value));
+  }
+}
+
 std::int64_t channels_of(const Conv1DSpec& spec, const Shape3& s) {
   return spec.data_format == DataFormat::kChannelsLast ? s[2] : s[1];
 }
@@ -96,12 +108,46 @@ const char* padding_name(Padding p) {
     case Padding::kSame: return "same";
     case Padding::kCausal: return "causal";
   }
-  return "valid";
+  return "invalid";
 }
 
 const char* data_format_name(DataFormat f) {
-  return f == DataFormat::kChannelsFirst ? "channels_first" : "channels_last";
+  switch (f) {
+    case DataFormat::kChannelsLast: return "channels_last";
+    case DataFormat::kChannelsFirst: return "channels_first";
+  }
+  return "invalid";
 }
+
+namespace detail {
+
+void validate_enums(const Conv1DSpec& spec) {
+  check_enum(static_cast<int>(spec.padding), 3, "padding", "valid, same, causal");
+  check_enum(static_cast<int>(spec.data_format), 2, "data_format", "channels_last, channels_first");
+  check_enum(static_cast<int>(spec.activation), kActivationCount, "activation",
+             "a Keras activation");
+  const std::pair<const Initializer*, const char*> initializers[] = {
+      {&spec.kernel_initializer, "kernel_initializer"},
+      {&spec.bias_initializer, "bias_initializer"}};
+  for (const auto& [init, name] : initializers) {
+    check_enum(static_cast<int>(init->kind), kInitializerKinds, name, "a Keras initializer");
+  }
+  const std::pair<const Regularizer*, const char*> regularizers[] = {
+      {&spec.kernel_regularizer, "kernel_regularizer"},
+      {&spec.bias_regularizer, "bias_regularizer"},
+      {&spec.activity_regularizer, "activity_regularizer"}};
+  for (const auto& [reg, name] : regularizers) {
+    check_enum(static_cast<int>(reg->kind), kRegularizerKinds, name, "None, L1, L2, L1L2");
+  }
+  const std::pair<const Constraint*, const char*> constraints[] = {
+      {&spec.kernel_constraint, "kernel_constraint"}, {&spec.bias_constraint, "bias_constraint"}};
+  for (const auto& [c, name] : constraints) {
+    check_enum(static_cast<int>(c->kind), kConstraintKinds, name,
+               "None, MaxNorm, MinMaxNorm, NonNeg, UnitNorm");
+  }
+}
+
+}  // namespace detail
 
 bool Conv1DSpec::operator==(const Conv1DSpec& o) const {
   return filters == o.filters && kernel_size == o.kernel_size && strides == o.strides &&
@@ -115,7 +161,9 @@ bool Conv1DSpec::operator==(const Conv1DSpec& o) const {
 }
 
 void validate(const Conv1DSpec& spec) {
-  // The order of Keras's BaseConv constructor.
+  // Enum fields first: every later check, message and table lookup may read them.
+  detail::validate_enums(spec);
+  // Then the order of Keras's BaseConv constructor.
   check_tuple(spec.kernel_size, "kernel_size");
   check_tuple(spec.strides, "strides");
   check_tuple(spec.dilation_rate, "dilation_rate");

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "compiler/spec/bounded_json.hpp"
 #include "compiler/spec/keras_objects.hpp"
 #include "compiler/spec/py_value.hpp"
 #include "compiler/spec/spec_args.hpp"
@@ -21,33 +21,6 @@ using detail::Kwargs;
 using detail::PyValue;
 using Json = nlohmann::json;                 // reading: a tree map, O(log n) per key
 using OrderedJson = nlohmann::ordered_json;  // writing: Keras's key order
-
-/// Rejects nesting deeper than kMaxSpecNesting before nlohmann sees the text, so that no
-/// recursive walk (destruction, dump, comparison) can exhaust the stack.
-void check_nesting(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > detail::kMaxSpecNesting) {
-        throw Error(ErrorCode::kParseError, "spec",
-                    "Malformed JSON at byte " + std::to_string(i) + ": nesting deeper than " +
-                        std::to_string(detail::kMaxSpecNesting) + " levels");
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-}
 
 PyValue to_py(const Json& j) {
   switch (j.type()) {
@@ -136,32 +109,9 @@ Conv1DSpec parse_spec_json(std::string_view json_text) {
                     " bytes exceeds the limit of " + std::to_string(detail::kMaxSpecTextBytes) +
                     " bytes");
   }
-  check_nesting(json_text);
-
-  // Duplicate keys are an error (nlohmann would silently keep one of them).
-  std::vector<std::unordered_set<std::string>> keys;
-  const Json::parser_callback_t on_event = [&keys](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      keys.emplace_back();
-    } else if (event == Json::parse_event_t::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (event == Json::parse_event_t::key && !keys.empty()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!keys.back().insert(key).second) {
-        throw Error(ErrorCode::kParseError, key, "Malformed JSON: duplicate key \"" + key + "\"");
-      }
-    }
-    return true;
-  };
-  Json j;
-  try {
-    j = Json::parse(json_text.begin(), json_text.end(), on_event);
-  } catch (const nlohmann::json::exception& e) {
-    std::string what = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep the position.
-    if (const auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
-    throw Error(ErrorCode::kParseError, "spec", "Malformed JSON: " + what);
-  }
+  // Bounded: nesting deeper than kMaxJsonDepth and duplicate keys (which nlohmann would
+  // silently resolve to one of them) are malformed.
+  Json j = detail::parse_bounded_json(json_text, "spec");
   if (!j.is_object()) {
     throw Error(
         ErrorCode::kParseError, "spec",
@@ -187,6 +137,7 @@ Conv1DSpec parse_spec_json(std::string_view json_text) {
 }
 
 std::string to_config_json(const Conv1DSpec& spec, int indent) {
+  detail::validate_enums(spec);
   if (!detail::is_valid_utf8(spec.name)) {
     throw Error(ErrorCode::kInvalidValue, "name", "Argument `name` is not valid UTF-8");
   }

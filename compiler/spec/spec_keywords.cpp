@@ -303,6 +303,7 @@ Conv1DSpec parse_spec_keywords(std::string_view text) {
 }
 
 std::string to_keywords(const Conv1DSpec& spec) {
+  detail::validate_enums(spec);
   std::string out = "filters=" + std::to_string(spec.filters) +
                     ",kernel_size=" + std::to_string(spec.kernel_size);
   auto add = [&out](const char* key, const std::string& value) {

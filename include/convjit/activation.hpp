@@ -42,7 +42,8 @@ enum class Activation {
 
 inline constexpr int kActivationCount = static_cast<int>(Activation::kGlu) + 1;
 
-/// The canonical Keras name ("relu", "silu", "hard_silu", "linear", ...).
+/// The canonical Keras name ("relu", "silu", "hard_silu", "linear", ...); "invalid" for a
+/// value outside the enum (which validate() refuses).
 const char* activation_name(Activation a);
 
 /// Looks a Keras name up, case-sensitive as Keras: "relu", "swish", "None"/"" -> linear.

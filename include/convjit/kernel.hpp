@@ -65,9 +65,10 @@ class Kernel {
   /// output_shape(batch, length). Input and output must not overlap.
   /// Throws Error: kShapeMismatch when batch or length differs from a static compiled
   /// one or `weights` were packed for another layout; kInvalidShape for a length the
-  /// layer cannot take; kInvalidValue for null pointers (allowed only when the buffer
-  /// has no elements) or empty weights; kUnsupported when the kernel was compiled for an
-  /// ISA this CPU lacks (CompileOptions::allow_unsupported_isa).
+  /// layer cannot take (as Keras and a static compile: a `valid` conv whose output would
+  /// have no step, e.g. length 9 with kernel_size 10); kInvalidValue for null pointers (allowed
+  /// only when the buffer has no elements) or empty weights; kUnsupported when the kernel was
+  /// compiled for an ISA this CPU lacks (CompileOptions::allow_unsupported_isa).
   void run(const float* input, const PackedWeights& weights, float* output, std::int64_t batch,
            std::int64_t length) const;
 

@@ -105,7 +105,10 @@ inline constexpr std::int64_t kDynamic = -1;
 using Shape3 = std::array<std::int64_t, 3>;
 
 /// Keras constructor checks: positive sizes, strides>1 with dilation_rate>1,
-/// filters divisible by groups. Throws Error with Keras's wording.
+/// filters divisible by groups. Throws Error with Keras's wording. First of all, every enum
+/// field (padding, data_format, activation, the initializer, regularizer and constraint
+/// kinds) must hold one of its enumerators: a value cast from another int is
+/// Error(kInvalidValue) naming the field.
 void validate(const Conv1DSpec& spec);
 
 /// Constructor checks plus build checks against an input shape: channels divisible by
@@ -139,13 +142,14 @@ Conv1DSpec parse_spec_json(std::string_view json_text);
 Conv1DSpec parse_spec(std::string_view text);
 
 /// Keyword syntax that parse_spec_keywords reads back to an equal spec. Omits defaults.
+/// Throws Error(kInvalidValue) for an enum field outside its enum (as validate()).
 std::string to_keywords(const Conv1DSpec& spec);
 
 /// The JSON Keras 3 get_config() writes for this layer; parse_spec_json reads it back.
-/// indent < 0 gives one line.
+/// indent < 0 gives one line. Throws Error(kInvalidValue) for an enum field outside its enum.
 std::string to_config_json(const Conv1DSpec& spec, int indent = -1);
 
-const char* padding_name(Padding p);         // "valid", "same", "causal"
-const char* data_format_name(DataFormat f);  // "channels_last", "channels_first"
+const char* padding_name(Padding p);         // "valid", "same", "causal" ("invalid")
+const char* data_format_name(DataFormat f);  // "channels_last", "channels_first" ("invalid")
 
 }  // namespace convjit

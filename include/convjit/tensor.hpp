@@ -25,7 +25,8 @@ class Tensor {
  public:
   /// An empty owned tensor of shape (0,).
   Tensor();
-  /// An owned tensor filled with `fill`.
+  /// An owned tensor filled with `fill`. Throws Error(kResourceLimit, "shape") when its
+  /// values would not fit in this machine's memory.
   explicit Tensor(Shape shape, float fill = 0.0f);
   /// An owned tensor taking `values`; throws Error(kShapeMismatch, "values") when
   /// values.size() != shape_size(shape).

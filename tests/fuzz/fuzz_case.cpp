@@ -6,14 +6,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <exception>
+#include <fstream>
 #include <random>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
+#include "compiler/schedule/schedule.hpp"
 #include "convjit/convjit.hpp"
+#include "runtime/engine.hpp"
+#include "runtime/input_file.hpp"
+#include "runtime/tuning_db.hpp"
+#include "tools/conformance_case.hpp"
 
 namespace convjit::fuzz {
 namespace {
@@ -33,7 +42,19 @@ constexpr double kAtol = 1e-5, kRtol = 1e-4;
 /// Bits of the canary written over outputs and the spare bytes beside buffers.
 constexpr std::uint32_t kCanary = 0x7fc0deadu;
 
-enum Mode : std::uint8_t { kStructured, kStructured2, kText, kScheduleText, kHostile, kModes };
+// The first byte picks the mode (modulo kModes). Modes 0-4 keep the numbers they had when
+// there were five, so saved reproducers replay as they were found; 7 is structured again.
+enum Mode : std::uint8_t {
+  kStructured,
+  kStructured2,
+  kText,
+  kScheduleText,
+  kHostile,
+  kTuningDb,  // a tuning database: a record for the case's spec, then the rest of the bytes
+  kCaseFile,  // a golden case file: a valid record, then the rest of the bytes
+  kStructured3,
+  kModes
+};
 
 /// Reads the input bytes; zeros once they run out.
 class Reader {
@@ -233,15 +254,15 @@ CaseResult failed(const Plan& plan, const std::string& what) {
   return {Outcome::kFailed, plan.text + ": " + what};
 }
 
-/// Compiles, runs and compares a plan against the reference.
-CaseResult compile_and_check(Plan& plan, std::uint64_t seed) {
+/// Compiles (through `jit`), runs and compares a plan against the reference.
+CaseResult compile_and_check(Plan& plan, std::uint64_t seed, Jit& jit = fuzz_jit()) {
   plan.text = "spec " + to_keywords(plan.spec) + " shape " + shape_text(plan.shape) +
               " schedule '" + plan.options.schedule + "' threads " +
               std::to_string(plan.options.threads) + " run (" + std::to_string(plan.run_batch) +
               ", " + std::to_string(plan.run_length) + ")";
   Kernel kernel;
   try {
-    kernel = fuzz_jit().compile(plan.spec, plan.shape, plan.options);
+    kernel = jit.compile(plan.spec, plan.shape, plan.options);
   } catch (const Error& e) {
     return {Outcome::kRefused, plan.text + " -> " + e.what()};
   }
@@ -294,8 +315,7 @@ CaseResult compile_and_check(Plan& plan, std::uint64_t seed) {
       CompileOptions one = plan.options;
       one.threads = 1;
       GuardedBuffer single(out_size, plan.guard_after);
-      fuzz_jit()
-          .compile(plan.spec, plan.shape, one)
+      jit.compile(plan.spec, plan.shape, one)
           .run(input.data(), packed, single.data(), plan.run_batch, plan.run_length);
       if (std::memcmp(single.data(), output.data(), static_cast<std::size_t>(out_size) * 4) != 0) {
         return failed(plan, "1 thread and " + std::to_string(plan.options.threads) +
@@ -435,6 +455,151 @@ CaseResult run_hostile(Reader& r, std::uint64_t seed) {
   return compile_and_check(plan, seed);
 }
 
+/// A file of this process for the file-reading modes, rewritten by each case and removed
+/// when the process exits normally.
+std::string scratch_file(const char* tag) {
+  struct Files {
+    std::vector<std::string> paths;
+    ~Files() {
+      for (const std::string& p : paths) std::remove(p.c_str());
+    }
+  };
+  static Files files;
+  const std::string path = "/tmp/convjit_fuzz_" + std::to_string(::getpid()) + "_" + tag;
+  if (std::find(files.paths.begin(), files.paths.end(), path) == files.paths.end()) {
+    files.paths.push_back(path);
+  }
+  return path;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+/// A tuning database: a usable record of the case's own key (its schedule from the bytes),
+/// then the rest of the bytes as more lines. Loading never fails for content; the compile
+/// takes the record's schedule (or refuses it for the heuristic) and must still match the
+/// reference.
+CaseResult run_tuning_db(Reader& r, std::uint64_t seed) {
+  Plan plan = read_structured(r);
+  const std::string words = plan.options.schedule;
+  plan.options.schedule.clear();  // from the database
+  plan.options.threads = 1;       // a 1-thread run is compared with itself, not the heuristic
+  std::string text = r.rest();
+  try {
+    detail::TuningRecord rec;
+    rec.key = detail::make_tuning_key(plan.spec, plan.shape, plan.options.threads);
+    const Isa isa = plan.options.isa == Isa::kAuto ? resolve_isa(Isa::kAuto) : plan.options.isa;
+    rec.isa = isa_name(isa);
+    rec.backend = "xbyak";
+    rec.schedule = detail::to_string(detail::parse_schedule("isa=" + rec.isa + " " + words));
+    rec.time_us = 1.0;
+    rec.checked = true;
+    rec.final = true;
+    text = detail::record_to_json(rec) + "\n" + text;
+  } catch (const Error&) {
+    // No key (an ISA the CPU lacks, a schedule that does not parse): the bytes alone.
+  }
+  const detail::TuningDb db = detail::TuningDb::parse(text, "fuzz");
+  const auto& rep = db.report();
+  if (rep.lines != db.records().size() + rep.corrupt + rep.foreign) {
+    return {Outcome::kFailed, "tuning database lines do not add up"};
+  }
+  const std::string path = scratch_file("tuning.jsonl");
+  write_file(path, text);
+  Jit jit(JitOptions{4, path});  // a new Jit reads the database again
+  CaseResult result = compile_and_check(plan, seed, jit);
+  result.detail += " (tuning database: " + std::to_string(db.records().size()) + " records, " +
+                   std::to_string(rep.corrupt) + " corrupt lines)";
+  return result;
+}
+
+/// A golden case file: a valid forward record of the case's spec (values from the seed),
+/// then the rest of the bytes as more lines, read as `convjit conformance` reads it. Every
+/// line is refused with convjit::Error or checked; checked forward records run.
+CaseResult run_case_file(Reader& r, std::uint64_t seed) {
+  Plan plan = read_structured(r);
+  std::string text;
+  std::mt19937 rng(static_cast<std::uint32_t>(seed));
+  try {
+    const bool cl = plan.spec.data_format == DataFormat::kChannelsLast;
+    Shape3 shape = plan.shape;
+    shape[0] = plan.run_batch;
+    shape[cl ? 1 : 2] = plan.run_length;
+    const Shape3 out = call_output_shape(plan.spec, shape);
+    const std::int64_t channels = cl ? shape[2] : shape[1];
+    auto values = [&rng](std::int64_t n) {
+      std::vector<float> v(static_cast<std::size_t>(std::min<std::int64_t>(n, kMaxElements)));
+      fill(v.data(), static_cast<std::int64_t>(v.size()), rng);
+      return v;
+    };
+    nlohmann::json c;
+    c["kind"] = "forward";
+    c["id"] = "fuzz";
+    c["spec"] = nlohmann::json::parse(to_config_json(plan.spec));
+    c["input_shape"] = {shape[0], shape[1], shape[2]};
+    c["output_shape"] = {out[0], out[1], out[2]};
+    c["input"] = values(shape[0] * shape[1] * shape[2]);
+    c["kernel"] = values(plan.spec.kernel_size * (channels / plan.spec.groups) * plan.spec.filters);
+    c["bias"] = plan.spec.use_bias ? nlohmann::json(values(plan.spec.filters)) : nullptr;
+    c["output"] = values(out[0] * out[1] * out[2]);
+    c["acc_scale"] = 1.0;
+    text = c.dump() + "\n";
+  } catch (const Error&) {
+    // A spec or shape Keras rejects: the bytes alone.
+  }
+  text += r.rest();
+  const std::string path = scratch_file("cases.jsonl");
+  write_file(path, text);
+  int refused = 0, checked = 0, ran = 0;
+  detail::InputFile in(path, tool::kCaseFile);
+  detail::InputFile::Line line;
+  while (in.next(line)) {
+    if (line.too_long) {
+      ++refused;
+      continue;
+    }
+    try {
+      const nlohmann::json c = tool::parse_case_line(line.text);
+      const std::string kind =
+          c.contains("kind") && c["kind"].is_string() ? c["kind"].get<std::string>() : "";
+      if (kind == "shape" || kind == "invalid") {
+        tool::check_shape_case(c, kind == "shape");
+        ++checked;
+        continue;
+      }
+      const Conv1DSpec spec = tool::check_forward_case(c);
+      ++checked;
+      const auto input = c["input"].get<std::vector<float>>();
+      const auto kernel = c["kernel"].get<std::vector<float>>();
+      const auto bias = spec.use_bias ? c["bias"].get<std::vector<float>>() : std::vector<float>();
+      const auto want = c["output"].get<std::vector<float>>();
+      const double flops = 2.0 * static_cast<double>(want.size()) *
+                           static_cast<double>(kernel.size()) /
+                           static_cast<double>(std::max<std::int64_t>(spec.filters, 1));
+      if (input.size() > kMaxElements || kernel.size() > kMaxElements ||
+          want.size() > kMaxElements || flops > kMaxFlops) {
+        continue;
+      }
+      const Shape3 shape = tool::case_shape(c["input_shape"], "input_shape");
+      const std::vector<float> got = detail::run_engine(
+          "jit", spec, shape, input.data(), kernel.data(), spec.use_bias ? bias.data() : nullptr);
+      if (got.size() != want.size()) {
+        return {Outcome::kFailed, "case line " + std::to_string(line.number) + ": " +
+                                      std::to_string(got.size()) + " outputs, the record has " +
+                                      std::to_string(want.size())};
+      }
+      ++ran;
+    } catch (const Error&) {
+      ++refused;  // a bad record, or an ISA the CPU lacks
+    }
+  }
+  const std::string what = "case file: " + std::to_string(checked) + " checked, " +
+                           std::to_string(ran) + " ran, " + std::to_string(refused) + " refused";
+  return {ran > 0 ? Outcome::kMatched : checked > 0 ? Outcome::kCompiled : Outcome::kRefused, what};
+}
+
 }  // namespace
 
 const char* outcome_name(Outcome o) {
@@ -456,6 +621,8 @@ CaseResult run_case(const std::uint8_t* data, std::size_t size) {
     switch (r.u8() % kModes) {
       case kText: return run_text(r, seed);
       case kHostile: return run_hostile(r, seed);
+      case kTuningDb: return run_tuning_db(r, seed);
+      case kCaseFile: return run_case_file(r, seed);
       case kScheduleText: {
         Plan plan = read_structured(r);
         plan.options.schedule = r.rest();
@@ -514,6 +681,72 @@ std::vector<std::vector<std::uint8_t>> seed_inputs() {
         std::string("{\"filters\": [[[[[[1]]]]]]}"), std::string("filters=8,kernel_size=\xff\xfe"),
         std::string("{\"filters\": 1e308, \"kernel_size\": -0}"), std::string("filters=")}) {
     seeds.push_back(bytes(kText, prefix + text));
+  }
+  // Tuning databases and case files (issue 18): structured bytes for the record of the
+  // case's own spec, then hostile lines. The text starts with '\n', so that the structured
+  // bytes left over form a line of their own.
+  auto structured = [&rng](std::uint8_t mode, const std::string& text) {
+    std::vector<std::uint8_t> v{mode};
+    for (int b = 0; b < 40; ++b) v.push_back(static_cast<std::uint8_t>(rng()));
+    v[1] &= static_cast<std::uint8_t>(~(1u | 8u | 16u));  // not depthwise, static shapes
+    v.insert(v.end(), text.begin(), text.end());
+    return v;
+  };
+  const std::string deep = std::string(100, '[') + std::string(100, ']');
+  const std::string record =
+      R"({"format":"convjit-tuning-1","version":"0.2.0","spec":"filters=4,kernel_size=3",)"
+      R"("batch":1,"length":16,"channels":4,"data_format":"channels_last","threads":1,)"
+      R"("cpu":"x","features":"avx2 fma","isa":"avx2","backend":"xbyak",)"
+      R"("schedule":"isa=avx2 tile_t=2","time_us":1.5,"gflops":1,"checked":true})";
+  auto with = [&record](const std::string& field, const std::string& value) {
+    std::string r = record;
+    const std::size_t at = r.find("\"" + field + "\":");
+    const std::size_t end = r.find_first_of(",}", at);
+    return r.replace(at, end - at, "\"" + field + "\":" + value);
+  };
+  for (const std::string& text : std::vector<std::string>{
+           "\n", "\n" + record,
+           "\n" + with("spec", R"("filters=4,kernel_size=3","config":)" + deep),
+           "\n{\"config\": " + deep + "}\n" + record, "\n{not json\n\n" + record.substr(0, 90),
+           "\n" + with("batch", "7.9") + "\n" + with("channels", "1e300") + "\n" +
+               with("threads", "18446744073709551615") + "\n" + with("time_us", "\"fast\""),
+           "\n" + with("schedule", "\"isa=avx2 tile_t=2 tile_t=3\""),
+           "\n" + with("schedule", "\"isa=avx2 tile_t=1000000000 tile_oc_vecs=4\""),
+           "\n" + record + record + "\n" + std::string("\x00\xff\xfe{", 4),
+           std::string("\n{\"format\":\"convjit-tuning-1\",\"format\":\"x\"}")}) {
+    seeds.push_back(structured(kTuningDb, text));
+  }
+  const std::string forward =
+      R"({"kind":"forward","id":"f","spec":{"filters":2,"kernel_size":2,"activation":"relu"},)"
+      R"("input_shape":[2,7,1],"output_shape":[2,6,2],"input":[0,0.5,1,1.5,2,2.5,3,3.5,4,)"
+      R"(4.5,5,5.5,6,6.5],"kernel":[0.5,-0.5,0.25,1],"bias":[0.125,0],"output":[)";
+  std::string forward_ok = forward;
+  for (int i = 0; i < 24; ++i) forward_ok += i ? ",0" : "0";
+  forward_ok += R"(],"acc_scale":1})";
+  auto case_with = [&forward_ok](const std::string& field, const std::string& value) {
+    std::string r = forward_ok;
+    const std::size_t at = r.find("\"" + field + "\":");
+    const std::size_t end = field == "spec"                   ? r.find('}', at) + 1
+                            : r[at + field.size() + 3] == '[' ? r.find(']', at) + 1
+                                                              : r.find_first_of(",}", at);
+    return r.replace(at, end - at, "\"" + field + "\":" + value);
+  };
+  for (const std::string& text : std::vector<std::string>{
+           "\n", "\n" + forward_ok,
+           "\n" + case_with("input", "[0.5,0.5,0.5]"),  // 3 values for [2, 7, 1]
+           "\n" + case_with("input_shape", "[2,50000000,1]") + "\n" + case_with("input", "[]"),
+           "\n" + case_with("input_shape", "[2,7.9,1]"), "\n" + case_with("spec", deep),
+           "\n" + case_with("input", "[1e300,0,0,0,0,0,0,0,0,0,0,0,0,0]") + "\n" +
+               case_with("kernel", "[\"x\",0,0,0]") + "\n" + case_with("bias", "null"),
+           "\n" + case_with("acc_scale", "-1") + "\n" + case_with("output_shape", "[2,6.5,2]"),
+           std::string("\n") +
+               R"({"kind":"shape","id":"s","spec":{"filters":2,"kernel_size":3},"input_shape":)"
+               R"([2,2,3],"expected":{"error":"ValueError","message":"Computed output size"}})" +
+               "\n" +
+               R"({"kind":"invalid","id":"i","spec":{"filters":0},"input_shape":[1,2,3],)"
+               R"("expected":{"error":5}})",
+           "\n[1,2]\n{\"kind\":5}\n{\"id\":1,\"id\":2}\n" + forward.substr(0, 60)}) {
+    seeds.push_back(structured(kCaseFile, text));
   }
   return seeds;
 }

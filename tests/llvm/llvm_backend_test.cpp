@@ -73,6 +73,73 @@ TEST(LlvmTarget, FeaturesAndScheduleIsa) {
   EXPECT_EQ(arg, "isa");
 }
 
+/// The flags of /proc/cpuinfo ("" without one).
+std::string cpuinfo_flags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0) return line + " ";
+  }
+  return "";
+}
+
+bool has_flag(const std::string& flags, const std::string& flag) {
+  return flags.find(" " + flag + " ") != std::string::npos;
+}
+
+TEST(LlvmTarget, EveryFeatureTheCpuImpliesIsCheckedAgainstTheHost) {
+  // The check tested only AVX2 and AVX-512 F/VL/BW/DQ: knl (AVX-512 ER/PF, PREFETCHWT1) and
+  // sapphirerapids (AVX512-FP16, AMX, ...) were accepted on CPUs without them.
+  const std::string flags = cpuinfo_flags();
+  struct Named {
+    const char* cpu;
+    const char* feature;  // LLVM's name of a feature the CPU implies
+    const char* flag;     // its /proc/cpuinfo flag
+  };
+  for (const Named& n : {Named{"knl", "avx512er", "avx512er"},
+                         Named{"sapphirerapids", "avx512fp16", "avx512_fp16"}}) {
+    SCOPED_TRACE(n.cpu);
+    const detail::LlvmTarget t = detail::llvm_target(n.cpu, Isa::kAuto);
+    const std::vector<std::string> missing = detail::missing_host_features(t);
+    if (flags.empty() || has_flag(flags, n.flag)) continue;  // a host that has it
+    EXPECT_NE(std::find(missing.begin(), missing.end(), n.feature), missing.end());
+    EXPECT_FALSE(detail::host_can_run(t));
+    Jit jit;
+    std::string arg;
+    try {
+      jit.compile(parse_spec("filters=8,kernel_size=3"), {1, 20, 4}, llvm_options(n.cpu));
+      ADD_FAILURE() << "compiled for " << n.cpu << " without allow_unsupported_isa";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kUnsupported);
+      EXPECT_EQ(e.argument(), "cpu");
+      EXPECT_NE(std::string(e.what()).find(n.feature), std::string::npos) << e.what();
+    }
+    // Code for reading is still made.
+    CompileOptions read_only = llvm_options(n.cpu);
+    read_only.allow_unsupported_isa = true;
+    EXPECT_FALSE(jit.compile(parse_spec("filters=8,kernel_size=3"), {1, 20, 4}, read_only)
+                     .disassemble()
+                     .empty());
+  }
+  // Features LLVM emits only for their intrinsics are not needed to run a kernel: virtual
+  // machines hide some (this host's: xsaves, pku, invpcid, rdseed, mwaitx), and haswell's or
+  // znver4's code runs without them.
+  for (const char* cpu : {"haswell", "znver4", "x86-64-v3", "x86-64-v4", "host"}) {
+    for (const std::string& f :
+         detail::missing_host_features(detail::llvm_target(cpu, Isa::kAuto))) {
+      for (const char* system : {"xsaves", "pku", "invpcid", "rdseed", "mwaitx", "rdpid",
+                                 "wbnoinvd", "rdpru", "shstk", "amx-tile"}) {
+        EXPECT_NE(f, system) << cpu;
+      }
+    }
+  }
+  EXPECT_TRUE(detail::missing_host_features(detail::llvm_target("x86-64", Isa::kAuto)).empty());
+  if (has_flag(flags, "avx2") && has_flag(flags, "fma") && has_flag(flags, "bmi2") &&
+      has_flag(flags, "f16c") && has_flag(flags, "movbe") && has_flag(flags, "abm")) {
+    EXPECT_TRUE(detail::host_can_run(detail::llvm_target("haswell", Isa::kAuto)));
+  }
+}
+
 TEST(LlvmJit, BackendSelectionAndCacheKeys) {
   if (!host_supports(Isa::kAvx2)) GTEST_SKIP() << "the host lacks AVX2+FMA";
   Jit jit;
@@ -219,10 +286,12 @@ TEST(LlvmJit, ThreadsGiveIdenticalBitsAndEmptyOutputsWork) {
   k1.run(in.data(), pw, o1.data(), 7, 200);
   k3.run(in.data(), pw, o3.data(), 7, 200);
   EXPECT_EQ(0, std::memcmp(o1.data(), o3.data(), o1.size() * sizeof(float)));
-  // Length 4 < kernel 5 under valid padding: an empty output, nothing written.
-  EXPECT_EQ(k1.output_size(1, 4), 0);
+  // Length 4 < kernel 5 under valid padding: refused, as a static compile and Keras refuse it;
+  // nothing written.
   std::fill(o1.begin(), o1.end(), 42.0f);
-  k1.run(in.data(), pw, o1.data(), 1, 4);
+  EXPECT_EQ(error_code_of([&] { k1.output_size(1, 4); }), ErrorCode::kInvalidShape);
+  EXPECT_EQ(error_code_of([&] { k1.run(in.data(), pw, o1.data(), 1, 4); }),
+            ErrorCode::kInvalidShape);
   k1.run(in.data(), pw, o1.data(), 0, 5);  // empty batch
   EXPECT_EQ(o1[0], 42.0f);
   // Length 5: one step per sample, equal to the first step of the long run.
@@ -284,6 +353,19 @@ TEST(LlvmAot, GeneratesAnElfObjectAndADocumentedHeader) {
                 &arg),
             ErrorCode::kInvalidValue);
   EXPECT_EQ(arg, "prefix");
+  // A keyword is an identifier no header can declare a function with (`aot --name int`
+  // wrote a header that did not compile).
+  for (const char* keyword : {"int", "while", "class", "_Bool", "static_assert", "xor"}) {
+    EXPECT_EQ(error_code_of(
+                  [&] {
+                    detail::generate_aot(spec, {1, 50, 4}, t, keyword);
+                  },
+                  &arg),
+              ErrorCode::kInvalidValue)
+        << keyword;
+    EXPECT_EQ(arg, "prefix");
+  }
+  EXPECT_NO_THROW(detail::generate_aot(spec, {1, 50, 4}, t, "int_"));
 }
 
 }  // namespace

@@ -104,6 +104,32 @@ TEST(Jit, ScheduleTextIsPartOfTheKeyAndMergesWithTheHeuristic) {
   EXPECT_EQ(jit.compile(small_spec(), {1, 32, 4}, again).schedule_text(), plain.schedule_text());
 }
 
+TEST(Jit, ScheduleKeysGivenTwiceAreRefusedAsParseScheduleRefusesThem) {
+  // compile() merged the words into the heuristic's and kept the last tile_t; parse_schedule
+  // (convjit asm) refused the same text.
+  FakeBackendState state;
+  Jit jit(JitOptions{}, make_fake_backend(state));
+  for (const char* text :
+       {"tile_t=2 tile_t=3", "isa=avx2 unroll_k=1,unroll_k=1", "tile_t=2 bogus=1", "tile_t=two"}) {
+    CompileOptions o = avx2_options();
+    o.schedule = text;
+    try {
+      jit.compile(small_spec(), {1, 32, 4}, o);
+      ADD_FAILURE() << "compiled with schedule '" << text << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kParseError) << text;
+      std::string parse_message;
+      try {
+        detail::parse_schedule(text);
+      } catch (const Error& p) {
+        parse_message = p.what();
+      }
+      EXPECT_EQ(std::string(e.what()), parse_message) << text;
+    }
+  }
+  EXPECT_EQ(state.generated.load(), 0);
+}
+
 TEST(Jit, ScheduleIsaMustAgreeWithTheOption) {
   FakeBackendState state;
   Jit jit(JitOptions{}, make_fake_backend(state));

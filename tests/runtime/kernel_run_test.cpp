@@ -16,6 +16,7 @@
 #include "compiler/schedule/schedule.hpp"
 #include "convjit/jit.hpp"
 #include "fake_kernel.hpp"
+#include "spec/expect_error.hpp"
 #include "test_util.hpp"
 
 namespace convjit {
@@ -210,11 +211,49 @@ TEST(KernelRun, ArgumentErrors) {
                "length");
   expect_error([&] { kd.run(in.data(), pd, out.data(), -1, 16); }, ErrorCode::kInvalidShape,
                "batch");
-  // valid padding, length 2 < receptive field 3: no output, no write.
+  // valid padding, length 2 < receptive field 3: refused as a static compile and Keras
+  // refuse it (zero output steps), never an empty output; nothing is written.
   std::vector<float> untouched(4, 7.0f);
-  EXPECT_EQ(kd.output_size(2, 2), 0);
-  kd.run(in.data(), pd, untouched.data(), 2, 2);
+  for (std::int64_t length : {0, 1, 2}) {
+    test::expect_error([&] { kd.output_size(2, length); }, ErrorCode::kInvalidShape,
+                       "Computed output size would be zero or negative", "padding");
+    test::expect_error([&] { kd.run(in.data(), pd, untouched.data(), 2, length); },
+                       ErrorCode::kInvalidShape, "Computed output size would be zero or negative",
+                       "padding");
+    test::expect_error(
+        [&] {
+          jit.compile(spec, {2, length, 4}, with_threads(1));
+        },
+        ErrorCode::kInvalidShape, "Computed output size would be zero or negative", "padding");
+  }
   EXPECT_EQ(untouched, std::vector<float>(4, 7.0f));
+  EXPECT_EQ(kd.output_size(2, 3), 2 * 1 * 8);  // one step is a valid output
+}
+
+TEST(KernelRun, DynamicValidLengthShorterThanTheKernelIsRefusedAsStatic) {
+  // The case: L=9, K=10, valid. A static kernel and Keras refuse it; so does a
+  // dynamic-length kernel at run time, on every backend.
+  const Conv1DSpec spec = parse_spec("filters=4,kernel_size=10");
+  for (Backend backend : {Backend::kXbyak, Backend::kLlvm}) {
+    if (backend == Backend::kXbyak && !host_supports(Isa::kAvx2)) continue;
+    CompileOptions o;
+    o.backend = backend;
+    o.threads = 1;
+    test::expect_error(
+        [&] {
+          compile(spec, {1, 9, 3}, o);
+        },
+        ErrorCode::kInvalidShape, "Computed output size would be zero or negative", "padding");
+    const Kernel k = compile(spec, {1, kDynamic, 3}, o);
+    std::vector<float> w(10 * 3 * 4, 0.5f), b(4, 0.0f), in(9 * 3, 1.0f), out(4, 7.0f);
+    const PackedWeights p = k.pack_weights(w.data(), b.data());
+    test::expect_error([&] { k.run(in.data(), p, out.data(), 1, 9); }, ErrorCode::kInvalidShape,
+                       "Received length=9, kernel_size=10", "padding");
+    EXPECT_EQ(out, std::vector<float>(4, 7.0f));
+    in.resize(10 * 3, 1.0f);
+    k.run(in.data(), p, out.data(), 1, 10);  // L=10: one step
+    EXPECT_EQ(out, std::vector<float>(4, 15.0f));
+  }
 }
 
 /// Checks that the recorded calls cover [0,N)x[0,Lout)x[0,F) exactly once, with oc cuts at

@@ -47,8 +47,13 @@ TEST(SpecHostile, DeepNesting) {
   const std::string deep_json = "{\"filters\": " + std::string(n, '[') + std::string(n, ']') + "}";
   expect_error([&] { parse_spec_json(deep_json); }, ErrorCode::kParseError,
                "nesting deeper than 64", "spec");
-  const std::string deep_objects = std::string(n, '{');
-  expect_error([&] { parse_spec_json(deep_objects); }, ErrorCode::kParseError, "nesting", "spec");
+  const std::string deep_braces = std::string(n, '{');  // malformed at its second brace
+  expect_error([&] { parse_spec_json(deep_braces); }, ErrorCode::kParseError, "Malformed JSON",
+               "spec");
+  std::string deep_objects;
+  for (int i = 0; i < n; ++i) deep_objects += "{\"a\":";
+  expect_error([&] { parse_spec_json(deep_objects); }, ErrorCode::kParseError,
+               "nesting deeper than 64", "spec");
   // Brackets inside strings do not count.
   EXPECT_EQ(parse_spec_json("{\"filters\": 1, \"kernel_size\": 1, \"name\": \"" +
                             std::string(1000, '[') + "\"}")

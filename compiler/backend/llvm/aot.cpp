@@ -11,7 +11,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <sstream>
 #include <vector>
 
 #include "compiler/backend/llvm/llvm_backend.hpp"
@@ -33,36 +32,29 @@ bool is_c_identifier(const std::string& s) {
   return true;
 }
 
+/// Keywords of C (C23) and C++ (C++20), and the alternative operator spellings: the header is
+/// included from both, so none of them can name a function.
+bool is_keyword(const std::string& s) {
+  static const std::string kKeywords =
+      " alignas alignof and and_eq asm auto bitand bitor bool break case catch char char8_t"
+      " char16_t char32_t class compl concept const consteval constexpr constinit const_cast"
+      " continue co_await co_return co_yield decltype default delete do double dynamic_cast"
+      " else enum explicit export extern false float for friend goto if inline int long"
+      " mutable namespace new noexcept not not_eq nullptr operator or or_eq private protected"
+      " public register reinterpret_cast requires restrict return short signed sizeof static"
+      " static_assert static_cast struct switch template this thread_local throw true try"
+      " typedef typeid typename typeof typeof_unqual union unsigned using virtual void"
+      " volatile wchar_t while xor xor_eq _Alignas _Alignof _Atomic _BitInt _Bool _Complex"
+      " _Decimal128 _Decimal32 _Decimal64 _Generic _Imaginary _Noreturn _Pragma"
+      " _Static_assert _Thread_local ";
+  return kKeywords.find(" " + s + " ") != std::string::npos;
+}
+
 std::string upper(std::string s) {
   for (char& c : s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return s;
-}
-
-/// The default schedule with the `key=value` words of `text` replacing its own.
-Schedule aot_schedule(const Problem& p, Isa isa, const std::string& text) {
-  Schedule s = default_schedule(p, isa);
-  if (text.empty()) return s;
-  std::istringstream defaults(to_string(s));
-  std::istringstream given(text);
-  std::vector<std::string> words;
-  std::string w;
-  while (defaults >> w) words.push_back(w);
-  while (given >> w) {
-    const std::string key = w.substr(0, w.find('='));
-    bool replaced = false;
-    for (std::string& old : words) {
-      if (old.substr(0, old.find('=')) == key) {
-        old = w;
-        replaced = true;
-      }
-    }
-    if (!replaced) words.push_back(w);
-  }
-  std::string merged;
-  for (const std::string& word : words) merged += (merged.empty() ? "" : " ") + word;
-  return parse_schedule(merged);
 }
 
 /// void PREFIX(input, weights, bias, output[, batch][, length], scratch).
@@ -185,17 +177,19 @@ std::string header_text(const Conv1DSpec& spec, const Shape3& shape, const Probl
 
 AotKernel generate_aot(const Conv1DSpec& spec, const Shape3& input_shape, const LlvmTarget& t,
                        const std::string& prefix, const std::string& schedule_text) {
-  if (!is_c_identifier(prefix)) {
+  if (!is_c_identifier(prefix) || is_keyword(prefix)) {
     throw Error(ErrorCode::kInvalidValue, "prefix",
-                fmt::format("The kernel name must be a C identifier ([A-Za-z_][A-Za-z0-9_]*). "
-                            "Received: prefix={}",
+                fmt::format("The kernel name must be a C identifier ([A-Za-z_][A-Za-z0-9_]*) "
+                            "that is not a C or C++ keyword. Received: prefix={}",
                             prefix));
   }
   const bool cf = spec.data_format == DataFormat::kChannelsFirst;
   const bool dyn_batch = input_shape[0] == kDynamic;
   const bool dyn_length = (cf ? input_shape[2] : input_shape[1]) == kDynamic;
   const Problem p = make_problem(spec, input_shape);
-  const Schedule s = aot_schedule(p, t.schedule_isa, schedule_text);
+  const Schedule s = schedule_text.empty()
+                         ? default_schedule(p, t.schedule_isa)
+                         : merge_schedule(default_schedule(p, t.schedule_isa), schedule_text);
   if (s.isa != t.schedule_isa) {
     throw Error(ErrorCode::kIllegalSchedule, "schedule",
                 fmt::format("The schedule's isa={} does not match cpu={} (isa={})", isa_name(s.isa),

@@ -177,8 +177,9 @@ void define_softmax(llvm::IRBuilder<>& b, Math& m, llvm::Function* fn, bool log_
     llvm::Value* v = load_double(b, src, i, ss);
     b.CreateStore(m.max(b.CreateLoad(d, max_slot), v), max_slot);
   });
-  llvm::Value* max0 = b.CreateLoad(d, max_slot);
-  llvm::Value* max = m.sel(m.is_inf(max0), m.c(0.0), max0);
+  // x - max(x) as Keras computes it: a NaN or +Inf in the axis, or an axis of only -Inf,
+  // makes the whole axis NaN (as the reference, compiler/activation_math.cpp).
+  llvm::Value* max = b.CreateLoad(d, max_slot);
   emit_loop(b, b.getInt64(0), count, "axis_sum", [&](llvm::Value* i) {
     llvm::Value* e = m.exp(m.sub(load_double(b, src, i, ss), max));
     b.CreateStore(m.add(b.CreateLoad(d, sum_slot), e), sum_slot);
@@ -195,7 +196,8 @@ void define_softmax(llvm::IRBuilder<>& b, Math& m, llvm::Function* fn, bool log_
 
 /// Sparsemax without sorting: element i is in the support when 1 + k_i z_i > S_i, where
 /// k_i and S_i count and sum the elements >= z_i; k is the largest such k_i (the sorted
-/// algorithm's k: its test is constant within a run of equal values).
+/// algorithm's k: its test is constant within a run of equal values). A NaN or +Inf in the
+/// axis, or an axis of only -Inf, makes tau and so the whole axis NaN (as the reference).
 void define_sparsemax(llvm::IRBuilder<>& b, Math& m, llvm::Function* fn) {
   llvm::Value* src = fn->getArg(0);
   llvm::Value* ss = fn->getArg(1);
@@ -208,8 +210,19 @@ void define_sparsemax(llvm::IRBuilder<>& b, Math& m, llvm::Function* fn) {
   llvm::Value* best_s = b.CreateAlloca(d, nullptr, "best_s");
   llvm::Value* k_slot = b.CreateAlloca(i64, nullptr, "k");
   llvm::Value* s_slot = b.CreateAlloca(d, nullptr, "s");
+  llvm::Value* poison_slot = b.CreateAlloca(b.getInt1Ty(), nullptr, "nan_or_inf");
+  llvm::Value* defined_slot = b.CreateAlloca(b.getInt1Ty(), nullptr, "above_neg_inf");
   b.CreateStore(b.getInt64(0), best_k);
   b.CreateStore(m.c(0.0), best_s);
+  b.CreateStore(b.getFalse(), poison_slot);
+  b.CreateStore(b.getFalse(), defined_slot);
+  emit_loop(b, b.getInt64(0), count, "special", [&](llvm::Value* i) {
+    llvm::Value* z = load_double(b, src, i, ss);
+    llvm::Value* bad = b.CreateOr(m.is_nan(z), b.CreateFCmpOEQ(z, m.c(INFINITY)));
+    b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt1Ty(), poison_slot), bad), poison_slot);
+    b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt1Ty(), defined_slot), m.gt(z, m.c(-INFINITY))),
+                  defined_slot);
+  });
   emit_loop(b, b.getInt64(0), count, "support", [&](llvm::Value* i) {
     llvm::Value* zi = load_double(b, src, i, ss);
     b.CreateStore(b.getInt64(0), k_slot);
@@ -232,7 +245,10 @@ void define_sparsemax(llvm::IRBuilder<>& b, Math& m, llvm::Function* fn) {
   });
   llvm::Value* k = b.CreateLoad(i64, best_k);
   llvm::Value* k1 = b.CreateSelect(b.CreateICmpSGT(k, b.getInt64(1)), k, b.getInt64(1));
-  llvm::Value* tau = m.div(m.sub(b.CreateLoad(d, best_s), m.c(1.0)), b.CreateSIToFP(k1, d));
+  llvm::Value* tau0 = m.div(m.sub(b.CreateLoad(d, best_s), m.c(1.0)), b.CreateSIToFP(k1, d));
+  llvm::Value* undefined = b.CreateOr(b.CreateLoad(b.getInt1Ty(), poison_slot),
+                                      b.CreateNot(b.CreateLoad(b.getInt1Ty(), defined_slot)));
+  llvm::Value* tau = m.sel(undefined, m.c(NAN), tau0);  // max(x - NaN, 0) is NaN
   emit_loop(b, b.getInt64(0), count, "sparsemax_out", [&](llvm::Value* i) {
     llvm::Value* v = load_double(b, src, i, ss);
     store_float(b, m.max(m.sub(v, tau), m.c(0.0)), dst, i, ds);

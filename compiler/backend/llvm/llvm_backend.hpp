@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compiler/backend/generated_kernel.hpp"
 #include "compiler/problem.hpp"
@@ -39,7 +40,12 @@ struct LlvmTarget {
 /// does not know (checked before LLVM sees it: LLVM 14/15 abort on unknown names), and
 /// Error(kIncompatibleArguments, "isa") for isa=avx512 on a CPU without AVX-512.
 LlvmTarget llvm_target(const std::string& cpu, Isa isa);
-/// True when this process's CPU can run code made for `t`.
+/// The features of `t.cpu` this process's CPU lacks, sorted: every feature the CPU name
+/// implies that cpuid and the OS do not report (llvm::sys::getHostCPUFeatures), except those
+/// LLVM emits only for their own intrinsics (system and security instructions, AMX; a kernel
+/// calls none). Empty for "x86-64".
+std::vector<std::string> missing_host_features(const LlvmTarget& t);
+/// True when this process's CPU can run code made for `t` (no missing_host_features).
 bool host_can_run(const LlvmTarget& t);
 /// True when `name` is a CPU name LLVM's X86 target knows.
 bool is_valid_llvm_cpu(const std::string& name);
@@ -57,9 +63,10 @@ struct AotKernel {
   std::string assembly;  ///< the LLVM assembly listing (Intel syntax)
 };
 
-/// Generates a self-contained kernel named `prefix` (a C identifier) for `spec` on
-/// `input_shape` (data_format order; batch and/or length may be kDynamic). The object needs
-/// only libm (and libc) at link time. Throws Error for a bad spec, shape, prefix or target.
+/// Generates a self-contained kernel named `prefix` (a C identifier, not a C or C++ keyword)
+/// for `spec` on `input_shape` (data_format order; batch and/or length may be kDynamic). The
+/// object needs only libm (and libc) at link time. Throws Error for a bad spec, shape, prefix or
+/// target.
 AotKernel generate_aot(const Conv1DSpec& spec, const Shape3& input_shape, const LlvmTarget& t,
                        const std::string& prefix, const std::string& schedule_text = "");
 

@@ -13,9 +13,12 @@
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <set>
+#include <vector>
 
 #include "convjit/error.hpp"
 
@@ -103,14 +106,41 @@ LlvmTarget llvm_target(const std::string& cpu, Isa isa) {
   return t;
 }
 
-bool host_can_run(const LlvmTarget& t) {
-  if (t.avx512) return host_supports(Isa::kAvx512);
-  if (t.avx2) return host_supports(Isa::kAvx2);
-  if (t.cpu == "x86-64") return true;
-  // Another pre-AVX2 CPU: run only when the host is that CPU or better in every feature.
-  const auto mine = subtarget(host_cpu_name());
+std::vector<std::string> missing_host_features(const LlvmTarget& t) {
+  // Features whose instructions LLVM emits only for their own intrinsics (system state,
+  // protection keys, random numbers, cache control, AMX tiles, ...): a convjit kernel calls
+  // none, and virtual machines often hide them (this host's hides xsaves, pku, invpcid, rdseed
+  // and mwaitx, all implied by haswell or znver4).
+  static const std::set<std::string> kIntrinsicOnly = {
+      "amx-bf16",  "amx-fp16", "amx-int8", "amx-tile", "cldemote",  "clflushopt", "clwb",
+      "clzero",    "enqcmd",   "fsgsbase", "hreset",   "invpcid",   "kl",         "lwp",
+      "movdir64b", "movdiri",  "mwaitx",   "pconfig",  "pku",       "ptwrite",    "rdpid",
+      "rdpru",     "rdrnd",    "rdseed",   "rtm",      "serialize", "sgx",        "shstk",
+      "tsxldtrk",  "uintr",    "waitpkg",  "wbnoinvd", "widekl",    "xsave",      "xsavec",
+      "xsaveopt",  "xsaves"};
+  // What cpuid and the OS say this host has (a feature LLVM cannot detect is not listed).
+  static const llvm::StringMap<bool>* const host = [] {
+    auto* features = new llvm::StringMap<bool>();
+    llvm::sys::getHostCPUFeatures(*features);
+    return features;
+  }();
+  std::vector<std::string> missing;
+  if (t.cpu == "x86-64") return missing;  // the baseline every x86-64 CPU runs
+  if (t.avx512 && !host_supports(Isa::kAvx512)) missing.push_back("avx512f");
+  if (t.avx2 && !host_supports(Isa::kAvx2)) missing.push_back("avx2");
   const auto theirs = subtarget(t.cpu);
-  return (theirs->getFeatureBits() & ~mine->getFeatureBits()).none();
+  for (const auto& feature : *host) {
+    const std::string name = feature.first().str();
+    if (feature.second || kIntrinsicOnly.count(name) != 0) continue;
+    if (theirs->checkFeatures("+" + name)) missing.push_back(name);  // implied by t.cpu
+  }
+  std::sort(missing.begin(), missing.end());
+  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+  return missing;
+}
+
+bool host_can_run(const LlvmTarget& t) {
+  return missing_host_features(t).empty();
 }
 
 std::unique_ptr<llvm::TargetMachine> make_target_machine(const LlvmTarget& t) {

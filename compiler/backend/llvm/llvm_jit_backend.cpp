@@ -127,11 +127,14 @@ std::shared_ptr<const Backend> llvm_backend_for(const CompileOptions& options, I
     return default_cpu_backend(*isa);
   }
   const NamedTarget& named = named_target(cpu, options.isa);
-  if (!options.allow_unsupported_isa && !host_can_run(named.target)) {
-    throw Error(ErrorCode::kUnsupported, "cpu",
-                fmt::format("This CPU cannot run code for cpu={}; set allow_unsupported_isa "
-                            "to generate it for reading only",
-                            named.target.cpu));
+  if (!options.allow_unsupported_isa) {
+    const std::vector<std::string> missing = missing_host_features(named.target);
+    if (!missing.empty()) {
+      throw Error(ErrorCode::kUnsupported, "cpu",
+                  fmt::format("This CPU cannot run code for cpu={}: it lacks {}; set "
+                              "allow_unsupported_isa to generate it for reading only",
+                              named.target.cpu, fmt::join(missing, ", ")));
+    }
   }
   *isa = named.target.schedule_isa;
   return named.backend;
