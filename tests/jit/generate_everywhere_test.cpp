@@ -86,9 +86,7 @@ Kernel generate(const Conv1DSpec& spec, const Shape3& shape, Isa isa, const std:
   o.isa = isa;
   o.allow_unsupported_isa = true;  // generated and read, not run, where the host lacks it
   o.use_tuning_db = false;
-  if (!fields.empty()) {
-    o.schedule = compile(spec, shape, o).schedule_text() + " " + fields;
-  }
+  o.schedule = fields;  // keys it leaves out keep the heuristic's values
   return compile(spec, shape, o);
 }
 
