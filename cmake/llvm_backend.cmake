@@ -24,16 +24,9 @@ if(CONVJIT_BUILD_TESTS)
   # `convjit conformance --engine llvm` on every public golden file, per target. avx512 runs
   # where the host has it and is reported as skipped elsewhere (LlvmAvx512.* still compiles
   # every kernel there).
+  include(${CMAKE_CURRENT_LIST_DIR}/conformance_test.cmake)
   foreach(isa avx2 x86-64 avx512)
-    add_test(NAME conformance_llvm_${isa}
-      COMMAND convjit_cli conformance --engine llvm --isa ${isa}
-              ${CONVJIT_SHARED_DIR}/conformance/cases.jsonl
-              ${CONVJIT_SHARED_DIR}/conformance/variants.jsonl
-              ${CONVJIT_SHARED_DIR}/conformance/extra_activations.jsonl
-              ${CONVJIT_SHARED_DIR}/conformance/shapes.jsonl
-              ${CONVJIT_SHARED_DIR}/conformance/invalid.jsonl)
-    set_tests_properties(conformance_llvm_${isa} PROPERTIES TIMEOUT 600
-      SKIP_REGULAR_EXPRESSION "is not supported by this CPU")
+    convjit_add_conformance_test(conformance_llvm_${isa} llvm ${isa})
   endforeach()
   add_subdirectory(${CMAKE_CURRENT_SOURCE_DIR}/tests/aot ${CMAKE_CURRENT_BINARY_DIR}/tests/aot)
 endif()
