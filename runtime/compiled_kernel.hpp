@@ -59,6 +59,10 @@ class CompiledKernel {
   std::string disassemble() const;
 };
 
+/// Scratch of at least `floats` floats for the calling thread: allocated on its first use
+/// and grown when a larger one is asked for, so steady-state runs allocate nothing.
+float* thread_scratch(std::size_t floats);
+
 /// The buffer behind PackedWeights.
 struct PackedBuffer {
   /// Fast path of the layout check. A weak_ptr, not a raw pointer: a kernel freed after

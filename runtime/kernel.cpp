@@ -39,13 +39,6 @@ std::int64_t checked_product(std::initializer_list<std::int64_t> factors, const 
   return product;
 }
 
-/// Per-thread scratch, allocated once per thread and grown as needed.
-float* thread_scratch(std::size_t floats) {
-  if (floats == 0) return nullptr;
-  thread_local AlignedFloats scratch;
-  if (scratch.size() < floats) scratch = AlignedFloats(floats + floats / 4);
-  return scratch.data();
-}
 
 /// How the output [0,N) x [0,Lout) x [0,F) is cut into disjoint work items.
 struct WorkSplit {
@@ -89,6 +82,13 @@ void chunk_range(std::int64_t i, std::int64_t chunks, std::int64_t units, std::i
 }
 
 }  // namespace
+
+float* thread_scratch(std::size_t floats) {
+  if (floats == 0) return nullptr;
+  thread_local AlignedFloats scratch;
+  if (scratch.size() < floats) scratch = AlignedFloats(floats + floats / 4);
+  return scratch.data();
+}
 
 AlignedFloats::AlignedFloats(std::size_t count) : size_(count) {
   if (count == 0) return;
@@ -198,16 +198,8 @@ Problem resolve_run(const CompiledKernel& k, std::int64_t batch, std::int64_t le
 
 }  // namespace
 
-void Kernel::run(const float* input, const PackedWeights& weights, float* output,
-                 std::int64_t batch, std::int64_t length) const {
+const detail::PackedBuffer& Kernel::checked_weights(const PackedWeights& weights) const {
   const CompiledKernel& k = impl();
-  if (!k.runnable) {
-    throw Error(ErrorCode::kUnsupported, "isa",
-                fmt::format("Kernel {} uses isa={}, which this CPU lacks; it was compiled with "
-                            "allow_unsupported_isa for disassembly only",
-                            k.name, isa_name(k.schedule().isa)));
-  }
-  const Problem p = resolve_run(k, batch, length);
   if (weights.empty()) {
     throw Error(ErrorCode::kInvalidValue, "weights",
                 "weights are empty; pack them with Kernel::pack_weights");
@@ -220,6 +212,20 @@ void Kernel::run(const float* input, const PackedWeights& weights, float* output
                             "Received: {}",
                             k.layout, w.layout));
   }
+  return w;
+}
+
+void Kernel::run(const float* input, const PackedWeights& weights, float* output,
+                 std::int64_t batch, std::int64_t length) const {
+  const CompiledKernel& k = impl();
+  if (!k.runnable) {
+    throw Error(ErrorCode::kUnsupported, "isa",
+                fmt::format("Kernel {} uses isa={}, which this CPU lacks; it was compiled with "
+                            "allow_unsupported_isa for disassembly only",
+                            k.name, isa_name(k.schedule().isa)));
+  }
+  const Problem p = resolve_run(k, batch, length);
+  const detail::PackedBuffer& w = checked_weights(weights);
   const std::int64_t in_size = detail::checked_product({p.batch, p.length, p.in_channels}, "input");
   const std::int64_t out_size =
       detail::checked_product({p.batch, p.out_channels(), p.final_out_length()}, "output");

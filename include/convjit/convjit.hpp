@@ -15,4 +15,5 @@
 #include "convjit/kernel.hpp"
 #include "convjit/layer.hpp"
 #include "convjit/spec.hpp"
+#include "convjit/stream.hpp"
 #include "convjit/tensor.hpp"

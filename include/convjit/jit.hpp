@@ -18,6 +18,9 @@ namespace detail {
 struct Backend;
 }  // namespace detail
 
+class StreamKernel;
+struct StreamOptions;
+
 /// Which code generator compiles a kernel.
 enum class Backend {
   kAuto,   ///< CONVJIT_BACKEND=xbyak|llvm when set, else Xbyak, or LLVM when the CPU lacks AVX2+FMA
@@ -110,6 +113,13 @@ class Jit {
   /// batch and length may be kDynamic, its channel count may not.
   Kernel compile(const Conv1DSpec& spec, const Shape3& input_shape,
                  const CompileOptions& options = {});
+  /// A streaming kernel for chunks of `channels` input channels (convjit/stream.hpp): the
+  /// spec's kernel compiled for any batch and length (through this Jit's cache), plus what a
+  /// stream needs. Throws as compile() does, and Error(kUnsupported, "data_format") for
+  /// channels_first, Error(kIncompatibleArguments, "sequence_length") for padding="same"
+  /// with strides > 1 and no StreamOptions::sequence_length.
+  StreamKernel compile_stream(const Conv1DSpec& spec, std::int64_t channels,
+                              const CompileOptions& options, const StreamOptions& stream_options);
 
   CacheStats stats() const;
   /// Drops every cached kernel (Kernels in use stay valid). Counters are kept.

@@ -32,6 +32,7 @@ class PackedWeights {
 
  private:
   friend class Kernel;
+  friend class StreamKernel;
   std::shared_ptr<const detail::PackedBuffer> buffer_;
 };
 
@@ -101,9 +102,12 @@ class Kernel {
 
  private:
   friend class Jit;
+  friend class StreamKernel;
   Kernel(std::shared_ptr<const detail::CompiledKernel> impl, int threads)
       : impl_(std::move(impl)), threads_(threads) {}
   const detail::CompiledKernel& impl() const;
+  /// The buffer of `weights` after checking that it fits this kernel's layout.
+  const detail::PackedBuffer& checked_weights(const PackedWeights& weights) const;
 
   std::shared_ptr<const detail::CompiledKernel> impl_;
   int threads_ = 1;

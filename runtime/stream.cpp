@@ -1,0 +1,679 @@
+// StreamKernel: chunks of a live sequence through the whole-sequence kernel, bit for bit.
+//
+// Every output is computed by the same generated code, on the same rows, with the same
+// edge classification as Kernel::run on the whole sequence (docs/streaming.md):
+//  - the code takes the length, the left padding and the output range at run time
+//    (KernelArgs), so a call may describe a window of the sequence that starts at an
+//    absolute input row `origin`: rows are read from origin on, and output t of the call is
+//    output t + origin / strides of the sequence. The origin is a multiple of the stride
+//    (the output grid stays the sequence's) at or before the first row of the first output
+//    of the call, so no output of the window looks like a left edge unless it is one of the
+//    sequence (origin 0);
+//  - the window's length is the inputs consumed so far, so the outputs that read right
+//    padding (`same`, at flush) are right edges there as in the whole run.
+// A slot keeps its rows in a linear buffer: history_rows + strides - 1 rows of history and
+// `room` rows to append into. When a chunk does not fit it first moves the history to the
+// front (about history_rows per `room` inputs: amortized, never per step); a chunk longer
+// than `room` is read in place after its first `room` rows.
+#include "convjit/stream.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "compiler/problem.hpp"
+#include "runtime/compiled_kernel.hpp"
+#include "runtime/resource_limits.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace convjit {
+namespace detail {
+
+/// Below this many flops a step stays on the calling thread (as Kernel::run).
+constexpr double kStreamMinParallelFlops = 1.0e6;
+/// Floats of guard after every slot's rows, holding kGuardBits (checked by tests).
+constexpr std::int64_t kSlotGuard = 16;
+constexpr std::uint32_t kGuardBits = 0x7fa5a5a5;
+
+/// Everything a stream of one StreamKernel needs: immutable, shared by the kernel, its
+/// copies and every state made from it.
+struct StreamLayout {
+  Kernel kernel;  ///< dynamic batch and length
+  std::shared_ptr<const CompiledKernel> compiled;
+  std::string id;                     ///< equal for interchangeable states
+  std::int64_t channels = 0;          ///< C
+  std::int64_t filters = 0;           ///< F (the code's output channels)
+  std::int64_t out_channels = 0;      ///< F, or F / 2 with glu
+  std::int64_t history = 0;           ///< H = (K - 1) * d
+  std::int64_t stride = 1;            ///< s
+  std::int64_t pad_left = 0;          ///< of the whole sequence
+  std::int64_t room = 0;              ///< rows a slot appends before it compacts
+  std::int64_t capacity = 0;          ///< rows of a slot: H + s - 1 + room
+  std::int64_t slot_floats = 0;       ///< capacity * C rounded up to 16, + kSlotGuard
+  std::int64_t sequence_length = 0;   ///< same with s > 1: the declared length, else 0
+  std::int64_t sequence_outputs = 0;  ///< Lout of sequence_length
+  Padding padding = Padding::kValid;
+  double flops_per_output = 0;  ///< 2 * F * C/g * K
+  int threads = 1;
+
+  /// Outputs whose windows end at or before input n - 1 (the ones n inputs complete).
+  std::int64_t complete_outputs(std::int64_t n) const {
+    const std::int64_t last = n - 1 + pad_left - history;
+    std::int64_t count = last < 0 ? 0 : last / stride + 1;
+    if (sequence_length > 0) count = std::min(count, sequence_outputs);
+    return count;
+  }
+  /// Keras's output length of a sequence of n inputs.
+  std::int64_t final_outputs(std::int64_t n) const {
+    if (sequence_length > 0) return sequence_outputs;
+    if (padding == Padding::kValid) return n - 1 - history < 0 ? 0 : (n - 1 - history) / stride + 1;
+    return (n + stride - 1) / stride;
+  }
+};
+
+/// The slots of a StreamState.
+struct StreamSlots {
+  std::shared_ptr<const StreamLayout> layout;
+  AlignedFloats rows;                   ///< slots x slot_floats
+  std::vector<std::int64_t> position;   ///< n: inputs consumed
+  std::vector<std::int64_t> first_row;  ///< a: the absolute input row at rows[0] of the slot
+  std::vector<std::uint32_t> seen;      ///< repeated-slot check of a batch step
+  std::uint32_t epoch = 0;
+
+  float* slot_rows(std::int64_t slot) { return rows.data() + slot * layout->slot_floats; }
+  const float* slot_rows(std::int64_t slot) const {
+    return rows.data() + slot * layout->slot_floats;
+  }
+};
+
+namespace {
+
+std::int64_t align_down(std::int64_t v, std::int64_t s) {
+  const std::int64_t q = v / s;
+  return (q * s > v ? q - 1 : q) * s;
+}
+std::int64_t align_up(std::int64_t v, std::int64_t s) {
+  return align_down(v + s - 1, s);
+}
+
+/// Pointers of one step's weights.
+struct StepWeights {
+  const float* weights = nullptr;
+  const float* bias = nullptr;
+};
+
+/// Computes outputs [j0, j1) of the sequence into `out` (row j0 first) from `rows`, which
+/// holds the sequence's input rows [origin, end) (origin: a multiple of the stride, at or
+/// before the first row output j0 reads, or 0). Splits the output channels over `threads`.
+void run_outputs(const StreamLayout& L, const float* rows, std::int64_t origin, std::int64_t end,
+                 std::int64_t j0, std::int64_t j1, float* out, const StepWeights& w, int threads) {
+  if (j0 >= j1) return;
+  const GeneratedKernel& code = *L.compiled->code;
+  KernelArgs base;
+  base.input = rows;
+  base.weights = w.weights;
+  base.bias = w.bias;
+  base.length = end - origin;
+  if (L.sequence_length > 0) {
+    // `same` with strides > 1: code that derives the left padding from the length (the
+    // LLVM backend's) must see a length with the whole sequence's remainder mod s. The
+    // rows past `end` are never read: outputs [j0, j1) end before it (or, at flush, `end`
+    // is the sequence's length).
+    base.length += ((L.sequence_length - end) % L.stride + L.stride) % L.stride;
+  }
+  base.pad_left = L.pad_left;
+  base.t_begin = j0 - origin / L.stride;
+  base.t_end = j1 - origin / L.stride;
+  base.out_length = base.t_end;
+  // Row t of the call is written at output + t * out_channels: rows before t_begin are
+  // never touched.
+  base.output = out - base.t_begin * L.out_channels;
+  base.n_begin = 0;
+  base.n_end = 1;
+  const std::size_t scratch_floats = code.scratch_floats(base.length);
+  const KernelEntry entry = code.entry();
+  const std::int64_t granularity = std::max<std::int64_t>(code.oc_split_granularity(), 1);
+  const std::int64_t units = (L.filters + granularity - 1) / granularity;
+  const double flops = L.flops_per_output * static_cast<double>(j1 - j0);
+  const std::int64_t chunks =
+      threads <= 1 || flops < kStreamMinParallelFlops ? 1 : std::min<std::int64_t>(units, threads);
+  if (chunks <= 1) {
+    KernelArgs args = base;
+    args.scratch = thread_scratch(scratch_floats);
+    args.oc_begin = 0;
+    args.oc_end = L.filters;
+    entry(&args);
+    return;
+  }
+  auto body = [&](std::int64_t i) {
+    KernelArgs args = base;
+    args.scratch = thread_scratch(scratch_floats);
+    args.oc_begin = std::min(L.filters, units * i / chunks * granularity);
+    args.oc_end = std::min(L.filters, units * (i + 1) / chunks * granularity);
+    if (args.oc_begin < args.oc_end) entry(&args);
+  };
+  ThreadPool::global().parallel_for(chunks, threads, std::cref(body));
+}
+
+/// Appends `count` rows to a slot holding rows [a, n), first moving its history to the front
+/// when they do not fit.
+void append_rows(const StreamLayout& L, float* rows, std::int64_t& a, std::int64_t n,
+                 const float* input, std::int64_t count) {
+  const std::int64_t C = L.channels;
+  if (n - a + count > L.capacity) {
+    const std::int64_t keep_from = std::max<std::int64_t>(0, align_down(n - L.history, L.stride));
+    std::memmove(rows, rows + (keep_from - a) * C,
+                 static_cast<std::size_t>((n - keep_from) * C) * sizeof(float));
+    a = keep_from;
+  }
+  std::memcpy(rows + (n - a) * C, input, static_cast<std::size_t>(count * C) * sizeof(float));
+}
+
+/// One stream consumes `chunk` rows; returns the outputs written.
+std::int64_t advance(const StreamLayout& L, StreamSlots& slots, std::int64_t slot,
+                     const float* input, std::int64_t chunk, float* out, const StepWeights& w,
+                     int threads) {
+  if (chunk == 0) return 0;
+  const std::int64_t C = L.channels;
+  float* rows = slots.slot_rows(slot);
+  std::int64_t& a = slots.first_row[static_cast<std::size_t>(slot)];
+  std::int64_t& n = slots.position[static_cast<std::size_t>(slot)];
+  const std::int64_t n0 = n;
+  const std::int64_t j_start = L.complete_outputs(n0);
+  // The first `room` rows go through the slot: they complete the outputs whose windows
+  // reach back into the history.
+  const std::int64_t head = std::min(chunk, L.room);
+  append_rows(L, rows, a, n0, input, head);
+  const std::int64_t j_mid = L.complete_outputs(n0 + head);
+  run_outputs(L, rows, a, n0 + head, j_start, j_mid, out, w, threads);
+  std::int64_t written = j_mid - j_start;
+  if (chunk > head) {
+    // Every later output starts at or after row n0 + room - H >= n0 + s: read in place.
+    const std::int64_t origin = align_up(n0, L.stride);
+    const std::int64_t j_end = L.complete_outputs(n0 + chunk);
+    run_outputs(L, input + (origin - n0) * C, origin, n0 + chunk, j_mid, j_end,
+                out + written * L.out_channels, w, threads);
+    written += j_end - j_mid;
+    const std::int64_t keep_from = align_down(n0 + chunk - L.history, L.stride);
+    std::memcpy(rows, input + (keep_from - n0) * C,
+                static_cast<std::size_t>((n0 + chunk - keep_from) * C) * sizeof(float));
+    a = keep_from;
+  }
+  n = n0 + chunk;
+  return written;
+}
+
+}  // namespace
+}  // namespace detail
+
+using detail::StreamLayout;
+using detail::StreamSlots;
+
+// ---- StreamState ----
+
+StreamState::StreamState() = default;
+StreamState::~StreamState() = default;
+StreamState::StreamState(StreamState&&) noexcept = default;
+StreamState& StreamState::operator=(StreamState&&) noexcept = default;
+StreamState::StreamState(std::unique_ptr<detail::StreamSlots> slots) : slots_(std::move(slots)) {}
+
+namespace {
+
+StreamSlots& require_slots(const std::unique_ptr<StreamSlots>& slots) {
+  if (!slots) {
+    throw Error(ErrorCode::kInvalidValue, "state",
+                "The StreamState is empty (default-constructed or moved from); get one from "
+                "StreamKernel::make_state");
+  }
+  return *slots;
+}
+
+void check_slot(const StreamSlots& s, std::int64_t slot) {
+  const auto count = static_cast<std::int64_t>(s.position.size());
+  if (slot < 0 || slot >= count) {
+    throw Error(
+        ErrorCode::kInvalidValue, "slot",
+        fmt::format("slot must be in [0, {}) (the state's slots). Received: {}", count, slot));
+  }
+}
+
+}  // namespace
+
+StreamState StreamState::clone() const {
+  const StreamSlots& s = require_slots(slots_);
+  auto copy = std::make_unique<StreamSlots>();
+  copy->layout = s.layout;
+  copy->rows = detail::AlignedFloats(s.rows.size());
+  if (s.rows.size() > 0) {
+    std::memcpy(copy->rows.data(), s.rows.data(), s.rows.size() * sizeof(float));
+  }
+  copy->position = s.position;
+  copy->first_row = s.first_row;
+  copy->seen.assign(s.seen.size(), 0);
+  return StreamState(std::move(copy));
+}
+
+std::int64_t StreamState::slots() const {
+  return static_cast<std::int64_t>(require_slots(slots_).position.size());
+}
+std::int64_t StreamState::history_rows() const {
+  return require_slots(slots_).layout->history;
+}
+std::int64_t StreamState::channels() const {
+  return require_slots(slots_).layout->channels;
+}
+std::int64_t StreamState::history_floats() const {
+  return history_rows() * channels();
+}
+std::size_t StreamState::bytes() const {
+  const StreamSlots& s = require_slots(slots_);
+  return s.rows.size() * sizeof(float) +
+         s.position.size() * (2 * sizeof(std::int64_t) + sizeof(std::uint32_t));
+}
+
+std::int64_t StreamState::position(std::int64_t slot) const {
+  const StreamSlots& s = require_slots(slots_);
+  check_slot(s, slot);
+  return s.position[static_cast<std::size_t>(slot)];
+}
+
+void StreamState::reset() {
+  StreamSlots& s = require_slots(slots_);
+  std::fill(s.position.begin(), s.position.end(), 0);
+  std::fill(s.first_row.begin(), s.first_row.end(), 0);
+}
+
+void StreamState::reset(std::int64_t slot) {
+  StreamSlots& s = require_slots(slots_);
+  check_slot(s, slot);
+  s.position[static_cast<std::size_t>(slot)] = 0;
+  s.first_row[static_cast<std::size_t>(slot)] = 0;
+}
+
+void StreamState::read_history(std::int64_t slot, float* history) const {
+  const StreamSlots& s = require_slots(slots_);
+  check_slot(s, slot);
+  const StreamLayout& L = *s.layout;
+  const std::int64_t C = L.channels, H = L.history;
+  if (H == 0) return;
+  if (history == nullptr) {
+    throw Error(ErrorCode::kInvalidValue, "history",
+                fmt::format("history must point to {} floats ({} rows of {} channels). "
+                            "Received: nullptr",
+                            H * C, H, C));
+  }
+  const std::int64_t n = s.position[static_cast<std::size_t>(slot)];
+  const std::int64_t a = s.first_row[static_cast<std::size_t>(slot)];
+  const float* rows = s.slot_rows(slot);
+  for (std::int64_t i = 0; i < H; ++i) {
+    const std::int64_t r = n - H + i;
+    float* dst = history + i * C;
+    if (r < 0) {
+      std::fill(dst, dst + C, 0.0f);
+    } else {
+      std::memcpy(dst, rows + (r - a) * C, static_cast<std::size_t>(C) * sizeof(float));
+    }
+  }
+}
+
+void StreamState::write_history(std::int64_t slot, const float* history, std::int64_t position) {
+  StreamSlots& s = require_slots(slots_);
+  check_slot(s, slot);
+  const StreamLayout& L = *s.layout;
+  const std::int64_t C = L.channels, H = L.history;
+  if (position < 0) {
+    throw Error(ErrorCode::kInvalidValue, "position",
+                fmt::format("position must be >= 0 (inputs consumed). Received: {}", position));
+  }
+  if (L.sequence_length > 0 && position > L.sequence_length) {
+    throw Error(ErrorCode::kInvalidValue, "position",
+                fmt::format("position must be <= sequence_length={}. Received: {}",
+                            L.sequence_length, position));
+  }
+  if (H > 0 && history == nullptr) {
+    throw Error(ErrorCode::kInvalidValue, "history",
+                fmt::format("history must point to {} floats ({} rows of {} channels). "
+                            "Received: nullptr",
+                            H * C, H, C));
+  }
+  const std::int64_t a = std::max<std::int64_t>(0, detail::align_down(position - H, L.stride));
+  float* rows = s.slot_rows(slot);
+  for (std::int64_t r = a; r < position; ++r) {
+    float* dst = rows + (r - a) * C;
+    const std::int64_t i = r - (position - H);  // row of `history`
+    if (i < 0) {
+      std::fill(dst, dst + C, 0.0f);  // before the kept rows: never read
+    } else {
+      std::memcpy(dst, history + i * C, static_cast<std::size_t>(C) * sizeof(float));
+    }
+  }
+  s.position[static_cast<std::size_t>(slot)] = position;
+  s.first_row[static_cast<std::size_t>(slot)] = a;
+}
+
+// ---- StreamKernel ----
+
+StreamKernel::StreamKernel() = default;
+StreamKernel::~StreamKernel() = default;
+StreamKernel::StreamKernel(const StreamKernel&) = default;
+StreamKernel& StreamKernel::operator=(const StreamKernel&) = default;
+StreamKernel::StreamKernel(StreamKernel&&) noexcept = default;
+StreamKernel& StreamKernel::operator=(StreamKernel&&) noexcept = default;
+StreamKernel::StreamKernel(std::shared_ptr<const StreamLayout> layout)
+    : layout_(std::move(layout)) {}
+
+namespace {
+
+const StreamLayout& require_layout(const std::shared_ptr<const StreamLayout>& layout) {
+  if (!layout) {
+    throw Error(ErrorCode::kInvalidValue, "stream_kernel",
+                "The StreamKernel is empty (default-constructed); get one from "
+                "convjit::compile_stream");
+  }
+  return *layout;
+}
+
+/// The slots of `state` after checking they belong to a kernel like `L`.
+StreamSlots& state_for(const StreamLayout& L, const std::unique_ptr<StreamSlots>& slots) {
+  if (!slots) {
+    throw Error(ErrorCode::kInvalidValue, "state",
+                "The StreamState is empty (default-constructed or moved from); get one from "
+                "StreamKernel::make_state");
+  }
+  if (slots->layout.get() != &L && slots->layout->id != L.id) {
+    throw Error(ErrorCode::kShapeMismatch, "state",
+                fmt::format("The state was made for another streaming kernel. Expected: {}. "
+                            "Received: {}",
+                            L.id, slots->layout->id));
+  }
+  return *slots;
+}
+
+}  // namespace
+
+const Kernel& StreamKernel::kernel() const {
+  return require_layout(layout_).kernel;
+}
+
+PackedWeights StreamKernel::pack_weights(const float* kernel, const float* bias) const {
+  return require_layout(layout_).kernel.pack_weights(kernel, bias);
+}
+
+StreamState StreamKernel::make_state(std::int64_t slots) const {
+  const StreamLayout& L = require_layout(layout_);
+  if (slots < 1) {
+    throw Error(ErrorCode::kInvalidValue, "slots",
+                fmt::format("slots must be >= 1. Received: {}", slots));
+  }
+  const double bytes = static_cast<double>(slots) * static_cast<double>(L.slot_floats) * 4.0;
+  detail::check_host_memory(bytes, "slots",
+                            fmt::format("the state of {} streams ({} rows of {} channels each),",
+                                        slots, L.capacity, L.channels));
+  auto s = std::make_unique<StreamSlots>();
+  s->layout = layout_;
+  s->rows = detail::AlignedFloats(static_cast<std::size_t>(slots * L.slot_floats));
+  s->position.assign(static_cast<std::size_t>(slots), 0);
+  s->first_row.assign(static_cast<std::size_t>(slots), 0);
+  s->seen.assign(static_cast<std::size_t>(slots), 0);
+  for (std::int64_t i = 0; i < slots; ++i) {
+    float* guard = s->slot_rows(i) + L.slot_floats - detail::kSlotGuard;
+    for (std::int64_t g = 0; g < detail::kSlotGuard; ++g) {
+      std::memcpy(guard + g, &detail::kGuardBits, sizeof(float));
+    }
+  }
+  return StreamState(std::move(s));
+}
+
+std::int64_t StreamKernel::channels() const {
+  return require_layout(layout_).channels;
+}
+std::int64_t StreamKernel::output_channels() const {
+  return require_layout(layout_).out_channels;
+}
+std::int64_t StreamKernel::history_rows() const {
+  return require_layout(layout_).history;
+}
+std::int64_t StreamKernel::delay() const {
+  const StreamLayout& L = require_layout(layout_);
+  return L.padding == Padding::kSame ? L.history - L.pad_left : 0;
+}
+std::int64_t StreamKernel::max_outputs(std::int64_t chunk) const {
+  const StreamLayout& L = require_layout(layout_);
+  return chunk <= 0 ? 0 : (chunk + L.stride - 1) / L.stride;
+}
+std::int64_t StreamKernel::max_flush_outputs() const {
+  const StreamLayout& L = require_layout(layout_);
+  if (L.padding != Padding::kSame) return 0;
+  if (L.sequence_length > 0) {
+    return L.final_outputs(L.sequence_length) - L.complete_outputs(L.sequence_length);
+  }
+  return delay() / L.stride + 1;
+}
+
+std::int64_t StreamKernel::step(const float* input, std::int64_t chunk,
+                                const PackedWeights& weights, float* output, StreamState& state,
+                                std::int64_t slot) const {
+  std::int64_t count = 0;
+  step(input, chunk, weights, output, state, &slot, 1, &count);
+  return count;
+}
+
+std::int64_t StreamKernel::step(const float* input, std::int64_t chunk,
+                                const PackedWeights& weights, float* output, StreamState& state,
+                                const std::int64_t* slots, std::int64_t streams,
+                                std::int64_t* counts) const {
+  const StreamLayout& L = require_layout(layout_);
+  StreamSlots& s = state_for(L, state.slots_);
+  if (chunk < 0) {
+    throw Error(ErrorCode::kInvalidValue, "chunk",
+                fmt::format("chunk must be >= 0 (input rows per stream). Received: {}", chunk));
+  }
+  if (streams < 0) {
+    throw Error(ErrorCode::kInvalidValue, "streams",
+                fmt::format("streams must be >= 0. Received: {}", streams));
+  }
+  const auto slot_count = static_cast<std::int64_t>(s.position.size());
+  if (streams > slot_count) {
+    throw Error(
+        ErrorCode::kInvalidValue, "streams",
+        fmt::format("streams must be <= the state's {} slots. Received: {}", slot_count, streams));
+  }
+  if (streams > 0 && counts == nullptr) {
+    throw Error(ErrorCode::kInvalidValue, "counts",
+                fmt::format("counts must point to {} integers. Received: nullptr", streams));
+  }
+  const detail::PackedBuffer& w = L.kernel.checked_weights(weights);
+  // Slots: in range and distinct (a repeated one would consume two chunks at once).
+  if (++s.epoch == 0) {
+    std::fill(s.seen.begin(), s.seen.end(), 0);
+    s.epoch = 1;
+  }
+  for (std::int64_t b = 0; b < streams; ++b) {
+    const std::int64_t slot = slots != nullptr ? slots[b] : b;
+    if (slot < 0 || slot >= slot_count) {
+      throw Error(ErrorCode::kInvalidValue, "slots",
+                  fmt::format("slots[{}] must be in [0, {}) (the state's slots). Received: {}", b,
+                              slot_count, slot));
+    }
+    std::uint32_t& seen = s.seen[static_cast<std::size_t>(slot)];
+    if (seen == s.epoch) {
+      throw Error(ErrorCode::kInvalidValue, "slots",
+                  fmt::format("slots[{}] = {} is repeated in one step: each stream of a step "
+                              "needs its own slot",
+                              b, slot));
+    }
+    seen = s.epoch;
+    if (L.sequence_length > 0 &&
+        s.position[static_cast<std::size_t>(slot)] + chunk > L.sequence_length) {
+      throw Error(
+          ErrorCode::kInvalidValue, "sequence_length",
+          fmt::format("slot {} has consumed {} of sequence_length={} inputs; a chunk of "
+                      "{} would pass the end",
+                      slot, s.position[static_cast<std::size_t>(slot)], L.sequence_length, chunk));
+    }
+  }
+  if (chunk == 0 || streams == 0) {
+    for (std::int64_t b = 0; b < streams; ++b) counts[b] = 0;
+    return 0;
+  }
+  if (input == nullptr) {
+    throw Error(ErrorCode::kInvalidValue, "input",
+                fmt::format("input must point to {} floats ({} streams x {} rows x {} "
+                            "channels). Received: nullptr",
+                            streams * chunk * L.channels, streams, chunk, L.channels));
+  }
+  const std::int64_t out_rows = max_outputs(chunk);
+  if (output == nullptr) {
+    throw Error(
+        ErrorCode::kInvalidValue, "output",
+        fmt::format("output must have room for {} floats ({} streams x {} rows x {} "
+                    "channels). Received: nullptr",
+                    streams * out_rows * L.out_channels, streams, out_rows, L.out_channels));
+  }
+  if (!L.compiled->runnable) {
+    throw Error(ErrorCode::kUnsupported, "isa",
+                fmt::format("Kernel {} uses isa={}, which this CPU lacks", L.compiled->name,
+                            isa_name(L.compiled->schedule().isa)));
+  }
+  const detail::StepWeights sw{w.weights.data(),
+                               L.compiled->problem.use_bias ? w.bias.data() : nullptr};
+  auto one = [&](std::int64_t b, int threads) {
+    const std::int64_t slot = slots != nullptr ? slots[b] : b;
+    counts[b] = detail::advance(L, s, slot, input + b * chunk * L.channels, chunk,
+                                output + b * out_rows * L.out_channels, sw, threads);
+  };
+  const double flops =
+      L.flops_per_output * static_cast<double>(streams) * static_cast<double>(out_rows);
+  if (streams > 1 && L.threads > 1 && flops >= detail::kStreamMinParallelFlops) {
+    auto body = [&](std::int64_t b) { one(b, 1); };
+    detail::ThreadPool::global().parallel_for(streams, L.threads, std::cref(body));
+  } else {
+    for (std::int64_t b = 0; b < streams; ++b) one(b, L.threads);
+  }
+  std::int64_t total = 0;
+  for (std::int64_t b = 0; b < streams; ++b) total += counts[b];
+  return total;
+}
+
+std::int64_t StreamKernel::flush(const PackedWeights& weights, float* output,
+                                 const StreamState& state, std::int64_t slot) const {
+  const StreamLayout& L = require_layout(layout_);
+  const StreamSlots& s = state_for(L, state.slots_);
+  check_slot(s, slot);
+  const detail::PackedBuffer& w = L.kernel.checked_weights(weights);
+  const std::int64_t n = s.position[static_cast<std::size_t>(slot)];
+  if (L.sequence_length > 0 && n != L.sequence_length) {
+    throw Error(ErrorCode::kInvalidValue, "sequence_length",
+                fmt::format("flush: slot {} has consumed {} inputs; its sequence_length is {}, "
+                            "and this layer's output grid depends on it",
+                            slot, n, L.sequence_length));
+  }
+  const std::int64_t j0 = L.complete_outputs(n);
+  const std::int64_t j1 = L.final_outputs(n);
+  if (j1 <= j0) return 0;
+  if (output == nullptr) {
+    throw Error(ErrorCode::kInvalidValue, "output",
+                fmt::format("output must have room for {} floats ({} rows x {} channels). "
+                            "Received: nullptr",
+                            (j1 - j0) * L.out_channels, j1 - j0, L.out_channels));
+  }
+  if (!L.compiled->runnable) {
+    throw Error(ErrorCode::kUnsupported, "isa",
+                fmt::format("Kernel {} uses isa={}, which this CPU lacks", L.compiled->name,
+                            isa_name(L.compiled->schedule().isa)));
+  }
+  const detail::StepWeights sw{w.weights.data(),
+                               L.compiled->problem.use_bias ? w.bias.data() : nullptr};
+  detail::run_outputs(L, s.slot_rows(slot), s.first_row[static_cast<std::size_t>(slot)], n, j0, j1,
+                      output, sw, L.threads);
+  return j1 - j0;
+}
+
+bool detail::stream_state_intact(const StreamState& state) {
+  const StreamSlots& s = require_slots(state.slots_);
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(s.position.size()); ++i) {
+    const float* guard = s.slot_rows(i) + s.layout->slot_floats - kSlotGuard;
+    for (std::int64_t g = 0; g < kSlotGuard; ++g) {
+      if (std::memcmp(guard + g, &kGuardBits, sizeof(float)) != 0) return false;
+    }
+  }
+  return true;
+}
+
+// ---- compile ----
+
+StreamKernel Jit::compile_stream(const Conv1DSpec& spec, std::int64_t channels,
+                                 const CompileOptions& options,
+                                 const StreamOptions& stream_options) {
+  if (spec.data_format == DataFormat::kChannelsFirst) {
+    throw Error(ErrorCode::kUnsupported, "data_format",
+                "Streaming takes channels_last chunks (streams, chunk, channels). Received: "
+                "data_format=channels_first; compile the channels_last spec and transpose");
+  }
+  if (stream_options.sequence_length < 0) {
+    throw Error(ErrorCode::kInvalidValue, "sequence_length",
+                fmt::format("sequence_length must be >= 0 (0: unknown). Received: {}",
+                            stream_options.sequence_length));
+  }
+  Kernel kernel = compile(spec, {kDynamic, kDynamic, channels}, options);
+  const detail::CompiledKernel& k = kernel.impl();
+  const detail::Problem& p = k.problem;
+  auto layout = std::make_shared<StreamLayout>();
+  layout->kernel = kernel;
+  layout->compiled = kernel.impl_;
+  layout->channels = p.in_channels;
+  layout->filters = p.filters;
+  layout->out_channels = p.out_channels();
+  layout->history = (p.kernel - 1) * p.dilation;
+  layout->stride = p.stride;
+  layout->padding = p.padding;
+  layout->flops_per_output =
+      2.0 * static_cast<double>(p.filters) * static_cast<double>(p.ic_per_group) * p.kernel;
+  layout->threads = kernel.threads();
+  const std::int64_t H = layout->history, s = p.stride;
+  if (p.padding == Padding::kCausal) {
+    layout->pad_left = H;
+  } else if (p.padding == Padding::kSame) {
+    // Keras: pad_total = max((ceil(L/s) - 1) * s + H + 1 - L, 0), left half rounded down.
+    // With strides 1 it is H for every L; otherwise it depends on L mod s.
+    auto pad_for = [&](std::int64_t length) {
+      const std::int64_t total =
+          std::max<std::int64_t>(((length + s - 1) / s - 1) * s + H + 1 - length, 0);
+      return total / 2;
+    };
+    bool constant = true;
+    for (std::int64_t r = 1; r < s; ++r)
+      constant = constant && pad_for(s * 4 + r) == pad_for(s * 4);
+    if (constant) {
+      layout->pad_left = pad_for(s * 4);
+    } else if (stream_options.sequence_length > 0) {
+      const std::int64_t L = stream_options.sequence_length;
+      layout->pad_left = pad_for(L);
+      layout->sequence_length = L;
+      layout->sequence_outputs = (L + s - 1) / s;
+    } else {
+      throw Error(ErrorCode::kIncompatibleArguments, "sequence_length",
+                  fmt::format("padding='same' with strides={} aligns its windows to the total "
+                              "sequence length (Keras pads max((ceil(L/s)-1)*s + (K-1)*d + 1 "
+                              "- L, 0) rows, split in two); set StreamOptions::sequence_length",
+                              s));
+    }
+  }
+  layout->room = std::max<std::int64_t>(H + s, 32);
+  layout->capacity = H + s - 1 + layout->room;
+  layout->slot_floats = (layout->capacity * layout->channels + 15) / 16 * 16 + detail::kSlotGuard;
+  layout->id = fmt::format("{}|H={} s={} pad={} L={}", k.layout, H, s, layout->pad_left,
+                           layout->sequence_length);
+  return StreamKernel(std::move(layout));
+}
+
+StreamKernel compile_stream(const Conv1DSpec& spec, std::int64_t channels,
+                            const CompileOptions& options, const StreamOptions& stream_options) {
+  return Jit::default_jit().compile_stream(spec, channels, options, stream_options);
+}
+
+}  // namespace convjit
