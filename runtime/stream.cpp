@@ -819,7 +819,11 @@ StreamKernel Jit::compile_stream(const Conv1DSpec& spec, std::int64_t channels,
       layout->gather_columns = 0;
     }
   }
-  layout->room = std::max<std::int64_t>(H + s, 32);
+  // Room to append: 32 rows, fewer for wide rows (8 at 1536 channels: a Mamba slot is 11
+  // rows, 66 KiB, not 35), and always enough for a window's worth past the history.
+  const std::int64_t room_rows =
+      std::clamp<std::int64_t>(8192 / std::max<std::int64_t>(layout->channels, 1), 8, 32);
+  layout->room = std::max<std::int64_t>(H + s, room_rows);
   layout->capacity = H + s - 1 + layout->room;
   layout->slot_floats = (layout->capacity * layout->channels + 15) / 16 * 16 + detail::kSlotGuard;
   layout->id = fmt::format("{}|H={} s={} pad={} L={}", k.layout, H, s, layout->pad_left,
