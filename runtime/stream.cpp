@@ -42,20 +42,20 @@ constexpr std::uint32_t kGuardBits = 0x7fa5a5a5;
 /// Everything a stream of one StreamKernel needs: immutable, shared by the kernel, its
 /// copies and every state made from it.
 struct StreamLayout {
-  Kernel kernel;  ///< dynamic batch and length
-  std::shared_ptr<const CompiledKernel> compiled;
-  std::string id;                     ///< equal for interchangeable states
-  std::int64_t channels = 0;          ///< C
-  std::int64_t filters = 0;           ///< F (the code's output channels)
-  std::int64_t out_channels = 0;      ///< F, or F / 2 with glu
-  std::int64_t history = 0;           ///< H = (K - 1) * d
-  std::int64_t stride = 1;            ///< s
-  std::int64_t pad_left = 0;          ///< of the whole sequence
-  std::int64_t room = 0;              ///< rows a slot appends before it compacts
-  std::int64_t capacity = 0;          ///< rows of a slot: H + s - 1 + room
-  std::int64_t slot_floats = 0;       ///< capacity * C rounded up to 16, + kSlotGuard
-  std::int64_t sequence_length = 0;   ///< same with s > 1: the declared length, else 0
-  std::int64_t sequence_outputs = 0;  ///< Lout of sequence_length
+  Kernel kernel;  ///< dynamic batch and length: the whole-sequence kernel and its weights
+  std::shared_ptr<const CompiledKernel> compiled;  ///< the code steps run (channels-last rows)
+  std::string id;                                  ///< equal for interchangeable states
+  std::int64_t channels = 0;                       ///< C
+  std::int64_t filters = 0;                        ///< F (the code's output channels)
+  std::int64_t out_channels = 0;                   ///< F, or F / 2 with glu
+  std::int64_t history = 0;                        ///< H = (K - 1) * d
+  std::int64_t stride = 1;                         ///< s
+  std::int64_t pad_left = 0;                       ///< of the whole sequence
+  std::int64_t room = 0;                           ///< rows a slot appends before it compacts
+  std::int64_t capacity = 0;                       ///< rows of a slot: H + s - 1 + room
+  std::int64_t slot_floats = 0;                    ///< capacity * C rounded up to 16, + kSlotGuard
+  std::int64_t sequence_length = 0;                ///< same with s > 1: the declared length, else 0
+  std::int64_t sequence_outputs = 0;               ///< Lout of sequence_length
   Padding padding = Padding::kValid;
   double flops_per_output = 0;  ///< 2 * F * C/g * K
   int threads = 1;
@@ -67,6 +67,10 @@ struct StreamLayout {
   Kernel gather;
   std::shared_ptr<const CompiledKernel> gather_compiled;
   std::int64_t gather_columns = 0;
+  /// channels_first: chunks are (channels, chunk) and outputs (out_channels, count); the
+  /// slots hold rows, and `compiled` is the channels_last kernel of the same schedule.
+  bool channels_first = false;
+  Kernel rows_kernel;  ///< channels_first: the channels_last kernel the steps run
 
   /// Outputs whose windows end at or before input n - 1 (the ones n inputs complete).
   std::int64_t complete_outputs(std::int64_t n) const {
@@ -242,10 +246,10 @@ void gather_outputs(const StreamLayout& L, const PendingOutput* pending, std::in
   }
 }
 
-/// Appends `count` rows to a slot holding rows [a, n), first moving its history to the front
-/// when they do not fit.
-void append_rows(const StreamLayout& L, float* rows, std::int64_t& a, std::int64_t n,
-                 const float* input, std::int64_t count) {
+/// Makes room for `count` rows after a slot's rows [a, n) (count <= room), moving its
+/// history to the front when they do not fit; returns where they go.
+float* make_room(const StreamLayout& L, float* rows, std::int64_t& a, std::int64_t n,
+                 std::int64_t count) {
   const std::int64_t C = L.channels;
   if (n - a + count > L.capacity) {
     const std::int64_t keep_from = std::max<std::int64_t>(0, align_down(n - L.history, L.stride));
@@ -253,7 +257,59 @@ void append_rows(const StreamLayout& L, float* rows, std::int64_t& a, std::int64
                  static_cast<std::size_t>((n - keep_from) * C) * sizeof(float));
     a = keep_from;
   }
-  std::memcpy(rows + (n - a) * C, input, static_cast<std::size_t>(count * C) * sizeof(float));
+  return rows + (n - a) * C;
+}
+
+/// Appends `count` rows (channels last) to a slot holding rows [a, n).
+void append_rows(const StreamLayout& L, float* rows, std::int64_t& a, std::int64_t n,
+                 const float* input, std::int64_t count) {
+  std::memcpy(make_room(L, rows, a, n, count), input,
+              static_cast<std::size_t>(count * L.channels) * sizeof(float));
+}
+
+/// Output rows of a channels_first step, before they are transposed: per thread, reused.
+float* staging_rows(std::size_t floats) {
+  thread_local AlignedFloats staging;
+  if (staging.size() < floats) staging = AlignedFloats(floats);
+  return staging.data();
+}
+
+/// Writes `count` output rows (channels last, from `rows`) to columns [column, column +
+/// count) of a channels_first output whose channels are `stride` floats apart.
+void transpose_out(const StreamLayout& L, const float* rows, std::int64_t count, float* out,
+                   std::int64_t column, std::int64_t stride) {
+  for (std::int64_t c = 0; c < L.out_channels; ++c) {
+    float* dst = out + c * stride + column;
+    for (std::int64_t j = 0; j < count; ++j) dst[j] = rows[j * L.out_channels + c];
+  }
+}
+
+/// channels_first: stream `slot` consumes the chunk (channels x chunk floats, channel rows
+/// `chunk` apart) `room` steps at a time, transposed into the slot's rows; the outputs are
+/// computed as rows and transposed into `out` (channel c's outputs from out + c * out_stride).
+std::int64_t advance_channels_first(const StreamLayout& L, StreamSlots& slots, std::int64_t slot,
+                                    const float* input, std::int64_t chunk, float* out,
+                                    std::int64_t out_stride, const StepWeights& w, int threads) {
+  const std::int64_t C = L.channels;
+  float* rows = slots.slot_rows(slot);
+  std::int64_t& a = slots.first_row[static_cast<std::size_t>(slot)];
+  std::int64_t& n = slots.position[static_cast<std::size_t>(slot)];
+  float* staged = staging_rows(static_cast<std::size_t>(L.room * L.out_channels));
+  std::int64_t written = 0;
+  for (std::int64_t done = 0; done < chunk;) {
+    const std::int64_t piece = std::min(chunk - done, L.room);
+    float* dst = make_room(L, rows, a, n, piece);
+    for (std::int64_t t = 0; t < piece; ++t) {
+      for (std::int64_t c = 0; c < C; ++c) dst[t * C + c] = input[c * chunk + done + t];
+    }
+    const std::int64_t j0 = L.complete_outputs(n), j1 = L.complete_outputs(n + piece);
+    run_outputs(L, rows, a, n + piece, j0, j1, staged, w, threads);
+    transpose_out(L, staged, j1 - j0, out, written, out_stride);
+    written += j1 - j0;
+    n += piece;
+    done += piece;
+  }
+  return written;
 }
 
 /// One stream consumes `chunk` rows; returns the outputs written.
@@ -674,10 +730,14 @@ std::int64_t StreamKernel::step(const float* input, std::int64_t chunk,
                                L.compiled->problem.use_bias ? w.bias.data() : nullptr};
   auto one = [&](std::int64_t b, int threads) {
     const std::int64_t slot = slots != nullptr ? slots[b] : b;
-    counts[b] = detail::advance(L, s, slot, input + b * chunk * L.channels, chunk,
-                                output + b * out_rows * L.out_channels, sw, threads);
+    float* out_b = output + b * out_rows * L.out_channels;
+    const float* in_b = input + b * chunk * L.channels;
+    counts[b] = L.channels_first ? detail::advance_channels_first(L, s, slot, in_b, chunk, out_b,
+                                                                  out_rows, sw, threads)
+                                 : detail::advance(L, s, slot, in_b, chunk, out_b, sw, threads);
   };
-  if (streams > 1 && chunk <= detail::kGatherMaxChunk && L.gather_columns > 0) {
+  if (streams > 1 && chunk <= detail::kGatherMaxChunk && L.gather_columns > 0 &&
+      !L.channels_first) {
     return detail::batched_step(L, s, input, chunk, slots, streams, output, out_rows, counts, sw);
   }
   const double flops =
@@ -722,8 +782,15 @@ std::int64_t StreamKernel::flush(const PackedWeights& weights, float* output,
   }
   const detail::StepWeights sw{w.weights.data(),
                                L.compiled->problem.use_bias ? w.bias.data() : nullptr};
-  detail::run_outputs(L, s.slot_rows(slot), s.first_row[static_cast<std::size_t>(slot)], n, j0, j1,
-                      output, sw, L.threads);
+  const float* rows = s.slot_rows(slot);
+  const std::int64_t a = s.first_row[static_cast<std::size_t>(slot)];
+  if (L.channels_first) {
+    float* staged = detail::staging_rows(static_cast<std::size_t>((j1 - j0) * L.out_channels));
+    detail::run_outputs(L, rows, a, n, j0, j1, staged, sw, L.threads);
+    detail::transpose_out(L, staged, j1 - j0, output, 0, max_flush_outputs());
+  } else {
+    detail::run_outputs(L, rows, a, n, j0, j1, output, sw, L.threads);
+  }
   return j1 - j0;
 }
 
@@ -743,22 +810,40 @@ bool detail::stream_state_intact(const StreamState& state) {
 StreamKernel Jit::compile_stream(const Conv1DSpec& spec, std::int64_t channels,
                                  const CompileOptions& options,
                                  const StreamOptions& stream_options) {
-  if (spec.data_format == DataFormat::kChannelsFirst) {
-    throw Error(ErrorCode::kUnsupported, "data_format",
-                "Streaming takes channels_last chunks (streams, chunk, channels). Received: "
-                "data_format=channels_first; compile the channels_last spec and transpose");
+  const bool channels_first = spec.data_format == DataFormat::kChannelsFirst;
+  if (channels_first && is_axis_activation(spec.activation)) {
+    throw Error(ErrorCode::kUnsupported, "activation",
+                fmt::format("activation={} with data_format=channels_first acts on the last "
+                            "axis, time: every output depends on the whole sequence, so the "
+                            "layer cannot stream",
+                            activation_name(spec.activation)));
   }
   if (stream_options.sequence_length < 0) {
     throw Error(ErrorCode::kInvalidValue, "sequence_length",
                 fmt::format("sequence_length must be >= 0 (0: unknown). Received: {}",
                             stream_options.sequence_length));
   }
-  Kernel kernel = compile(spec, {kDynamic, kDynamic, channels}, options);
+  const Shape3 any_shape =
+      channels_first ? Shape3{kDynamic, channels, kDynamic} : Shape3{kDynamic, kDynamic, channels};
+  Kernel kernel = compile(spec, any_shape, options);
+  // channels_first: steps run the channels_last kernel of the same schedule on the slots'
+  // rows (the whole-sequence kernel transposes to rows and runs that same code).
+  Kernel rows_kernel = kernel;
+  if (channels_first) {
+    Conv1DSpec rows_spec = spec;
+    rows_spec.data_format = DataFormat::kChannelsLast;
+    CompileOptions rows_options = options;
+    rows_options.schedule = kernel.schedule_text();
+    rows_options.use_tuning_db = false;
+    rows_kernel = compile(rows_spec, {kDynamic, kDynamic, channels}, rows_options);
+  }
   const detail::CompiledKernel& k = kernel.impl();
   const detail::Problem& p = k.problem;
   auto layout = std::make_shared<StreamLayout>();
   layout->kernel = kernel;
-  layout->compiled = kernel.impl_;
+  layout->rows_kernel = rows_kernel;
+  layout->compiled = rows_kernel.impl_;
+  layout->channels_first = channels_first;
   layout->channels = p.in_channels;
   layout->filters = p.filters;
   layout->out_channels = p.out_channels();
@@ -801,7 +886,7 @@ StreamKernel Jit::compile_stream(const Conv1DSpec& spec, std::int64_t channels,
   layout->dilation = p.dilation;
   // Depthwise layers keep the per-stream path: a gathered window is as many floats as the
   // outputs' multiply-adds (Mamba, 1536 channels K4, 64 streams: 160 us against 70-120).
-  if (s == 1 && !p.is_depthwise()) {
+  if (s == 1 && !p.is_depthwise() && !channels_first) {
     // The batch kernel: the spec's schedule (so the same instructions in the same order
     // compute every output), `valid`, dilation kGatherColumns. A schedule it cannot take
     // leaves batches on the per-stream path.

@@ -115,9 +115,11 @@ class Jit {
                  const CompileOptions& options = {});
   /// A streaming kernel for chunks of `channels` input channels (convjit/stream.hpp): the
   /// spec's kernel compiled for any batch and length (through this Jit's cache), plus what a
-  /// stream needs. Throws as compile() does, and Error(kUnsupported, "data_format") for
-  /// channels_first, Error(kIncompatibleArguments, "sequence_length") for padding="same"
-  /// with strides > 1 and no StreamOptions::sequence_length.
+  /// stream needs. Throws as compile() does, Error(kUnsupported, "activation") for an
+  /// activation over the time axis (softmax, log_softmax, sparsemax, glu with
+  /// channels_first), and Error(kIncompatibleArguments, "sequence_length") for
+  /// padding="same" with strides > 1 whose left padding depends on the length, without
+  /// StreamOptions::sequence_length.
   StreamKernel compile_stream(const Conv1DSpec& spec, std::int64_t channels,
                               const CompileOptions& options, const StreamOptions& stream_options);
 

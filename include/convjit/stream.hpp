@@ -92,8 +92,13 @@ class StreamState {
 ///   - valid: one per `strides` inputs once the first window (kernel_size-1)*dilation+1
 ///     has arrived;
 ///   - same: delayed by the right padding; flush() then writes the outputs that use it.
-/// Channels last only: a chunk is (streams, chunk, channels), an output row has
-/// output_channels() floats (filters, or filters / 2 with glu).
+/// Layouts: channels_last, a step's input is (streams, chunk, channels) and stream b's
+/// outputs are rows of output_channels() floats (filters, or filters / 2 with glu) from row
+/// b * max_outputs(chunk). channels_first, the input is (streams, channels, chunk) and stream
+/// b's outputs are (output_channels(), count) with channel rows max_outputs(chunk) floats
+/// apart (max_flush_outputs() for flush). The state is rows (channels last) either way.
+/// Activations over the time axis (softmax, log_softmax, sparsemax, glu with
+/// channels_first) cannot stream and are refused.
 ///
 ///   convjit::StreamKernel sk = convjit::compile_stream(spec, /*channels=*/64);
 ///   convjit::PackedWeights w = sk.pack_weights(kernel, bias);  // Keras layout

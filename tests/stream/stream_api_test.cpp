@@ -119,9 +119,20 @@ TEST(StreamKernel, SameWithStridesNeedsTheSequenceLength) {
   EXPECT_NO_THROW(make("filters=4,kernel_size=4,strides=2,padding=same", 2));
 }
 
-TEST(StreamKernel, ChannelsFirstIsRefusedByName) {
-  expect_error([] { make("filters=4,kernel_size=3,padding=causal,data_format=channels_first", 2); },
-               ErrorCode::kUnsupported, "data_format");
+TEST(StreamKernel, ActivationsOverTimeAreRefusedByName) {
+  // channels_first puts time on the last axis, which softmax and glu normalize or split.
+  for (const char* act : {"softmax", "log_softmax", "sparsemax", "glu"}) {
+    expect_error(
+        [&] {
+          make(std::string("filters=4,kernel_size=3,padding=causal,data_format=channels_first,"
+                           "activation=") +
+                   act,
+               2);
+        },
+        ErrorCode::kUnsupported, "activation");
+  }
+  // Over channels (channels_last) they stream.
+  EXPECT_NO_THROW(make("filters=4,kernel_size=3,padding=causal,activation=softmax", 2));
 }
 
 TEST(StreamKernel, BadArgumentsAreRefusedBeforeAnythingIsWritten) {
