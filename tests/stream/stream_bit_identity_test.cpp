@@ -190,7 +190,9 @@ int check_golden_cases(const std::vector<Variant>& vars, std::size_t every, bool
       }
     }
   }
-  if (every == 1) EXPECT_GT(refused_over_time, 0);
+  if (every == 1) {
+    EXPECT_GT(refused_over_time, 0);
+  }
   return compared;
 }
 
