@@ -16,6 +16,7 @@
 #include "convjit/jit.hpp"
 #include "convjit/kernel.hpp"
 #include "convjit/spec.hpp"
+#include "convjit/stream.hpp"
 #include "convjit/version.hpp"
 
 // The handles are plain structs in the global namespace: the C header declares them there.
@@ -35,6 +36,16 @@ struct convjit_kernel {
 
 struct convjit_weights {
   convjit::PackedWeights weights;
+};
+
+struct convjit_stream_kernel {
+  convjit::StreamKernel stream;
+  std::int64_t kernel_floats = 0;  // Keras-layout kernel weights
+  std::int64_t bias_floats = 0;    // Keras-layout bias (0 without bias)
+};
+
+struct convjit_stream_state {
+  convjit::StreamState state;
 };
 
 namespace convjit::detail {
@@ -167,6 +178,19 @@ CompileOptions to_options(const convjit_compile_options* options) {
   return o;
 }
 
+/// A kernel handle around `kernel`, with its strings made once.
+std::unique_ptr<convjit_kernel> make_kernel_handle(const Kernel& kernel, std::int64_t kernel_floats,
+                                                   std::int64_t bias_floats) {
+  auto handle = std::make_unique<convjit_kernel>();
+  handle->kernel = kernel;
+  handle->kernel_floats = kernel_floats;
+  handle->bias_floats = bias_floats;
+  handle->name = kernel.name();
+  handle->schedule = kernel.schedule_text();
+  handle->backend = kernel.backend();
+  return handle;
+}
+
 }  // namespace
 }  // namespace convjit::detail
 
@@ -275,16 +299,13 @@ convjit_status convjit_compile(convjit_jit* jit, const char* spec, const int64_t
     const convjit::Shape3 s{(&shape)[0], (&shape)[1], (&shape)[2]};
     const convjit::CompileOptions o = convjit::detail::to_options(options);
 
-    auto handle = std::make_unique<convjit_kernel>();
-    handle->kernel = j.jit->compile(parsed, s, o);
+    const convjit::Kernel kernel = j.jit->compile(parsed, s, o);
     const bool channels_first = parsed.data_format == convjit::DataFormat::kChannelsFirst;
     const std::int64_t channels = channels_first ? s[1] : s[2];
-    handle->kernel_floats = parsed.kernel_size * (channels / parsed.groups) * parsed.filters;
-    handle->bias_floats = parsed.use_bias ? parsed.filters : 0;
-    handle->name = handle->kernel.name();
-    handle->schedule = handle->kernel.schedule_text();
-    handle->backend = handle->kernel.backend();
-    *target = handle.release();
+    *target = convjit::detail::make_kernel_handle(
+                  kernel, parsed.kernel_size * (channels / parsed.groups) * parsed.filters,
+                  parsed.use_bias ? parsed.filters : 0)
+                  .release();
   });
 }
 
@@ -424,6 +445,249 @@ convjit_status convjit_kernel_run(const convjit_kernel* kernel, const float* inp
     const convjit_kernel& k = require(kernel, "kernel");
     const convjit_weights& w = require(weights, "weights");
     k.kernel.run(input, w.weights, output, batch, length);
+  });
+}
+
+// ---- Streaming ----
+
+convjit_status convjit_compile_stream(convjit_jit* jit, const char* spec, int64_t channels,
+                                      const convjit_compile_options* options,
+                                      int64_t sequence_length,
+                                      convjit_stream_kernel** out) noexcept {
+  reset_out(out);
+  return guarded([&] {
+    convjit_jit& j = require(jit, "jit");
+    const char& text = require(spec, "spec");
+    convjit_stream_kernel** target = &require(out, "out");
+    const convjit::Conv1DSpec parsed = convjit::parse_spec(&text);
+    const convjit::CompileOptions o = convjit::detail::to_options(options);
+    convjit::StreamOptions stream_options;
+    stream_options.sequence_length = sequence_length;
+
+    auto handle = std::make_unique<convjit_stream_kernel>();
+    handle->stream = j.jit->compile_stream(parsed, channels, o, stream_options);
+    handle->kernel_floats = parsed.kernel_size * (channels / parsed.groups) * parsed.filters;
+    handle->bias_floats = parsed.use_bias ? parsed.filters : 0;
+    *target = handle.release();
+  });
+}
+
+void convjit_stream_kernel_destroy(convjit_stream_kernel* kernel) noexcept {
+  delete kernel;
+}
+
+convjit_status convjit_stream_kernel_kernel(const convjit_stream_kernel* kernel,
+                                            convjit_kernel** out) noexcept {
+  reset_out(out);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    convjit_kernel** target = &require(out, "out");
+    *target = convjit::detail::make_kernel_handle(k.stream.kernel(), k.kernel_floats, k.bias_floats)
+                  .release();
+  });
+}
+
+convjit_status convjit_stream_kernel_weight_sizes(const convjit_stream_kernel* kernel,
+                                                  int64_t* kernel_floats,
+                                                  int64_t* bias_floats) noexcept {
+  reset_out(kernel_floats);
+  reset_out(bias_floats);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    std::int64_t& kf = require(kernel_floats, "kernel_floats");
+    std::int64_t& bf = require(bias_floats, "bias_floats");
+    kf = k.kernel_floats;
+    bf = k.bias_floats;
+  });
+}
+
+convjit_status convjit_stream_kernel_pack_weights(const convjit_stream_kernel* kernel,
+                                                  const float* kernel_weights, const float* bias,
+                                                  convjit_weights** out) noexcept {
+  reset_out(out);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    convjit_weights** target = &require(out, "out");
+    auto handle = std::make_unique<convjit_weights>();
+    handle->weights = k.stream.pack_weights(kernel_weights, bias);
+    *target = handle.release();
+  });
+}
+
+convjit_status convjit_stream_kernel_channels(const convjit_stream_kernel* kernel,
+                                              int64_t* channels) noexcept {
+  reset_out(channels);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    require(channels, "channels") = k.stream.channels();
+  });
+}
+
+convjit_status convjit_stream_kernel_output_channels(const convjit_stream_kernel* kernel,
+                                                     int64_t* channels) noexcept {
+  reset_out(channels);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    require(channels, "channels") = k.stream.output_channels();
+  });
+}
+
+convjit_status convjit_stream_kernel_history_rows(const convjit_stream_kernel* kernel,
+                                                  int64_t* rows) noexcept {
+  reset_out(rows);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    require(rows, "rows") = k.stream.history_rows();
+  });
+}
+
+convjit_status convjit_stream_kernel_delay(const convjit_stream_kernel* kernel,
+                                           int64_t* inputs) noexcept {
+  reset_out(inputs);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    require(inputs, "inputs") = k.stream.delay();
+  });
+}
+
+convjit_status convjit_stream_kernel_max_outputs(const convjit_stream_kernel* kernel, int64_t chunk,
+                                                 int64_t* rows) noexcept {
+  reset_out(rows);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    require(rows, "rows") = k.stream.max_outputs(chunk);
+  });
+}
+
+convjit_status convjit_stream_kernel_max_flush_outputs(const convjit_stream_kernel* kernel,
+                                                       int64_t* rows) noexcept {
+  reset_out(rows);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    require(rows, "rows") = k.stream.max_flush_outputs();
+  });
+}
+
+convjit_status convjit_stream_kernel_step_outputs(const convjit_stream_kernel* kernel,
+                                                  int64_t position, int64_t chunk,
+                                                  int64_t* rows) noexcept {
+  reset_out(rows);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    std::int64_t& o = require(rows, "rows");
+    o = k.stream.step_outputs(position, chunk);
+  });
+}
+
+convjit_status convjit_stream_state_create(const convjit_stream_kernel* kernel, int64_t slots,
+                                           convjit_stream_state** out) noexcept {
+  reset_out(out);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    convjit_stream_state** target = &require(out, "out");
+    auto handle = std::make_unique<convjit_stream_state>();
+    handle->state = k.stream.make_state(slots);
+    *target = handle.release();
+  });
+}
+
+convjit_status convjit_stream_state_clone(const convjit_stream_state* state,
+                                          convjit_stream_state** out) noexcept {
+  reset_out(out);
+  return guarded([&] {
+    const convjit_stream_state& s = require(state, "state");
+    convjit_stream_state** target = &require(out, "out");
+    auto handle = std::make_unique<convjit_stream_state>();
+    handle->state = s.state.clone();
+    *target = handle.release();
+  });
+}
+
+void convjit_stream_state_destroy(convjit_stream_state* state) noexcept {
+  delete state;
+}
+
+convjit_status convjit_stream_state_slots(const convjit_stream_state* state,
+                                          int64_t* slots) noexcept {
+  reset_out(slots);
+  return guarded([&] {
+    const convjit_stream_state& s = require(state, "state");
+    require(slots, "slots") = s.state.slots();
+  });
+}
+
+convjit_status convjit_stream_state_history_floats(const convjit_stream_state* state,
+                                                   int64_t* floats) noexcept {
+  reset_out(floats);
+  return guarded([&] {
+    const convjit_stream_state& s = require(state, "state");
+    require(floats, "floats") = s.state.history_floats();
+  });
+}
+
+convjit_status convjit_stream_state_bytes(const convjit_stream_state* state,
+                                          size_t* bytes) noexcept {
+  reset_out(bytes);
+  return guarded([&] {
+    const convjit_stream_state& s = require(state, "state");
+    require(bytes, "bytes") = s.state.bytes();
+  });
+}
+
+convjit_status convjit_stream_state_position(const convjit_stream_state* state, int64_t slot,
+                                             int64_t* position) noexcept {
+  reset_out(position);
+  return guarded([&] {
+    const convjit_stream_state& s = require(state, "state");
+    std::int64_t& o = require(position, "position");
+    o = s.state.position(slot);
+  });
+}
+
+convjit_status convjit_stream_state_reset(convjit_stream_state* state) noexcept {
+  return guarded([&] { require(state, "state").state.reset(); });
+}
+
+convjit_status convjit_stream_state_reset_slot(convjit_stream_state* state, int64_t slot) noexcept {
+  return guarded([&] { require(state, "state").state.reset(slot); });
+}
+
+convjit_status convjit_stream_state_read_history(const convjit_stream_state* state, int64_t slot,
+                                                 float* history) noexcept {
+  return guarded([&] { require(state, "state").state.read_history(slot, history); });
+}
+
+convjit_status convjit_stream_state_write_history(convjit_stream_state* state, int64_t slot,
+                                                  const float* history, int64_t position) noexcept {
+  return guarded([&] { require(state, "state").state.write_history(slot, history, position); });
+}
+
+convjit_status convjit_stream_step(const convjit_stream_kernel* kernel, const float* input,
+                                   int64_t chunk, const convjit_weights* weights, float* output,
+                                   convjit_stream_state* state, const int64_t* slots,
+                                   int64_t streams, int64_t* counts, int64_t* total) noexcept {
+  reset_out(total);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    const convjit_weights& w = require(weights, "weights");
+    convjit_stream_state& s = require(state, "state");
+    const std::int64_t sum =
+        k.stream.step(input, chunk, w.weights, output, s.state, slots, streams, counts);
+    if (total != nullptr) *total = sum;
+  });
+}
+
+convjit_status convjit_stream_flush(const convjit_stream_kernel* kernel,
+                                    const convjit_weights* weights, float* output,
+                                    const convjit_stream_state* state, int64_t slot,
+                                    int64_t* count) noexcept {
+  reset_out(count);
+  return guarded([&] {
+    const convjit_stream_kernel& k = require(kernel, "kernel");
+    const convjit_weights& w = require(weights, "weights");
+    const convjit_stream_state& s = require(state, "state");
+    std::int64_t& o = require(count, "count");
+    o = k.stream.flush(w.weights, output, s.state, slot);
   });
 }
 

@@ -8,8 +8,9 @@ bool engine_has_kernel(std::string_view engine) {
   return engine == "jit" || engine == "llvm";
 }
 
-Kernel compile_engine_kernel(std::string_view engine, const Conv1DSpec& spec,
-                             const Shape3& input_shape, const EngineOptions& options) {
+namespace {
+
+CompileOptions engine_compile_options(std::string_view engine, const EngineOptions& options) {
   if (!engine_has_kernel(engine)) {
     throw Error(
         ErrorCode::kUnknownName, "engine",
@@ -31,7 +32,21 @@ Kernel compile_engine_kernel(std::string_view engine, const Conv1DSpec& spec,
   }
   compile_options.schedule = options.schedule;
   compile_options.threads = options.threads;
-  return Jit::default_jit().compile(spec, input_shape, compile_options);
+  return compile_options;
+}
+
+}  // namespace
+
+Kernel compile_engine_kernel(std::string_view engine, const Conv1DSpec& spec,
+                             const Shape3& input_shape, const EngineOptions& options) {
+  return Jit::default_jit().compile(spec, input_shape, engine_compile_options(engine, options));
+}
+
+StreamKernel compile_engine_stream(std::string_view engine, const Conv1DSpec& spec,
+                                   std::int64_t channels, const EngineOptions& options,
+                                   const StreamOptions& stream_options) {
+  return Jit::default_jit().compile_stream(spec, channels, engine_compile_options(engine, options),
+                                           stream_options);
 }
 
 std::vector<float> run_jit_engine(std::string_view engine, const Conv1DSpec& spec,

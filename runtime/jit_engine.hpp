@@ -2,11 +2,13 @@
 // pack, run — the public Kernel API used the way a host uses it.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "convjit/jit.hpp"
 #include "convjit/spec.hpp"
+#include "convjit/stream.hpp"
 #include "runtime/engine.hpp"
 
 namespace convjit::detail {
@@ -23,6 +25,15 @@ bool engine_has_kernel(std::string_view engine);
 /// "engine" for an engine without a kernel.
 Kernel compile_engine_kernel(std::string_view engine, const Conv1DSpec& spec,
                              const Shape3& input_shape, const EngineOptions& options);
+
+/// The StreamKernel `engine` ("jit" or "llvm") runs for `spec` on `channels` input channels
+/// (channels_last), from Jit::default_jit(), compiled with the options of
+/// compile_engine_kernel: its kernel() is compile_engine_kernel's for (kDynamic, kDynamic,
+/// channels), so a stream reproduces that kernel's run bit for bit. Same errors, plus
+/// compile_stream's.
+StreamKernel compile_engine_stream(std::string_view engine, const Conv1DSpec& spec,
+                                   std::int64_t channels, const EngineOptions& options,
+                                   const StreamOptions& stream_options);
 
 /// Runs `spec` on one input through compile_engine_kernel(engine, ...) with a kernel compiled
 /// for this input's exact shape, packing the weights for this call. Returns the output in

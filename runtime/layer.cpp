@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "compiler/spec/shape_rules.hpp"
@@ -180,6 +181,238 @@ void Conv1D::run_into(const Tensor& input, const Shape3& in_shape, Tensor& outpu
   }
 }
 
+// ---- Streaming ----
+
+void Conv1D::check_streamable(const char* what) const {
+  if (spec_.data_format != DataFormat::kChannelsLast) {
+    throw Error(ErrorCode::kUnsupported, "data_format",
+                fmt::format("Layer '{}' cannot {}: streaming takes channels_last chunks "
+                            "(streams, chunk, channels). Received: data_format=channels_first",
+                            spec_.name, what));
+  }
+  if (!detail::engine_has_kernel(engine_)) {
+    throw Error(ErrorCode::kUnsupported, "engine",
+                fmt::format("Layer '{}' cannot {} with engine {}: streaming runs compiled code. "
+                            "Expected engine jit or llvm (set_engine)",
+                            spec_.name, what, engine_));
+  }
+}
+
+const StreamKernel& Conv1D::streaming(const char* what) {
+  check_streamable(what);
+  if (!built_) {
+    throw Error(ErrorCode::kInvalidValue, "state",
+                fmt::format("Layer '{}' is not built: make its streams' state with "
+                            "layer.make_stream_state(streams, channels) first",
+                            spec_.name));
+  }
+  if (stream_.empty()) {
+    detail::EngineOptions options;
+    options.threads = threads_;
+    StreamOptions stream_options;
+    stream_options.sequence_length = stream_sequence_length_;
+    stream_ =
+        detail::compile_engine_stream(engine_, spec_, build_shape_[2], options, stream_options);
+  }
+  if (stream_packed_.empty()) {
+    stream_packed_ = stream_.pack_weights(kernel_.data(), spec_.use_bias ? bias_.data() : nullptr);
+  }
+  return stream_;
+}
+
+StreamState Conv1D::make_stream_state(std::int64_t streams, std::int64_t channels,
+                                      std::int64_t sequence_length) {
+  check_streamable("stream");
+  if (streams < 1) {
+    throw Error(ErrorCode::kInvalidValue, "streams",
+                fmt::format("The number of streams must be >= 1. Received: streams={}", streams));
+  }
+  if (!built_ && channels == kDynamic) {
+    throw Error(ErrorCode::kInvalidValue, "channels",
+                fmt::format("Layer '{}' is not built: give make_stream_state the input channels "
+                            "(make_stream_state(streams, channels)) or build the layer first",
+                            spec_.name));
+  }
+  if (built_ && channels != kDynamic && channels != build_shape_[2]) {
+    throw Error(ErrorCode::kShapeMismatch, "channels",
+                fmt::format("Layer '{}' was built for {} input channels. Received: channels={}",
+                            spec_.name, build_shape_[2], channels));
+  }
+  const std::int64_t c = built_ ? build_shape_[2] : channels;
+  const Shape3 stream_shape{kDynamic, kDynamic, c};
+  if (!built_) validate(spec_, stream_shape);  // Keras's messages before anything else
+  StreamKernel kernel = stream_;
+  if (kernel.empty() || sequence_length != stream_sequence_length_) {
+    detail::EngineOptions options;
+    options.threads = threads_;
+    StreamOptions stream_options;
+    stream_options.sequence_length = sequence_length;
+    kernel = detail::compile_engine_stream(engine_, spec_, c, options, stream_options);
+  }
+  StreamState state = kernel.make_state(streams);
+  // Everything succeeded: commit.
+  // (stream_packed_ stays: the engine and the spec fix the kernel's weight layout, and
+  // set_engine drops it.)
+  if (!built_) build(stream_shape);
+  stream_ = std::move(kernel);
+  stream_sequence_length_ = sequence_length;
+  return state;
+}
+
+Shape3 Conv1D::stream_output_shape(std::int64_t streams, std::int64_t chunk) const {
+  require_built("stream_output_shape");
+  const std::int64_t filters =
+      spec_.activation == Activation::kGlu ? spec_.filters / 2 : spec_.filters;
+  const std::int64_t rows = chunk <= 0 ? 0 : (chunk + spec_.strides - 1) / spec_.strides;
+  return {streams, rows, filters};
+}
+
+std::int64_t Conv1D::check_stream_chunk(const Tensor& chunk, const StreamState& state,
+                                        const std::vector<std::int64_t>& slots,
+                                        std::int64_t& chunk_rows) {
+  check_input(chunk);
+  const std::int64_t streams = chunk.shape()[0];
+  chunk_rows = chunk.shape()[1];
+  const std::int64_t slot_count = state.slots();
+  if (!slots.empty() && static_cast<std::int64_t>(slots.size()) != streams) {
+    throw Error(ErrorCode::kShapeMismatch, "slots",
+                fmt::format("slots must hold one slot per stream of the chunk ({}). Received: "
+                            "{} slots",
+                            streams, slots.size()));
+  }
+  if (streams > slot_count) {
+    throw Error(ErrorCode::kInvalidValue, "streams",
+                fmt::format("The chunk has {} streams but the state has {} slots. Received: "
+                            "chunk of shape {}",
+                            streams, slot_count, shape_to_string(chunk.shape())));
+  }
+  for (std::size_t b = 0; b < slots.size(); ++b) {
+    if (slots[b] < 0 || slots[b] >= slot_count) {
+      throw Error(ErrorCode::kInvalidValue, "slots",
+                  fmt::format("slots[{}] must be in [0, {}) (the state's slots). Received: {}", b,
+                              slot_count, slots[b]));
+    }
+  }
+  return streams;
+}
+
+Tensor Conv1D::stream_step(const Tensor& chunk, StreamState& state,
+                           const std::vector<std::int64_t>& slots) {
+  const StreamKernel& sk = streaming("stream_step");
+  std::int64_t rows = 0;
+  const std::int64_t streams = check_stream_chunk(chunk, state, slots, rows);
+  const std::int64_t out_channels = sk.output_channels();
+  // One (B, T', F) tensor: every stream must get the same count, known before running.
+  std::int64_t count = 0;
+  for (std::int64_t b = 0; b < streams; ++b) {
+    const std::int64_t slot = slots.empty() ? b : slots[static_cast<std::size_t>(b)];
+    const std::int64_t n = sk.step_outputs(state.position(slot), rows);
+    if (b == 0) count = n;
+    if (n != count) {
+      const std::int64_t first = slots.empty() ? 0 : slots[0];
+      throw Error(ErrorCode::kInvalidValue, "slots",
+                  fmt::format("Layer '{}': stream_step returns one (streams, outputs, {}) "
+                              "tensor, but its streams would get different numbers of outputs "
+                              "(slot {} at position {}: {}; slot {} at position {}: {}). Use "
+                              "stream_step_into, which returns each stream's count",
+                              spec_.name, out_channels, first, state.position(first), count, slot,
+                              state.position(slot), n));
+    }
+  }
+  const std::int64_t max_rows = sk.max_outputs(rows);
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(streams));
+  std::vector<float> values(static_cast<std::size_t>(streams * max_rows * out_channels));
+  sk.step(chunk.data(), rows, stream_packed_, values.data(), state,
+          slots.empty() ? nullptr : slots.data(), streams, counts.data());
+  // Stream b wrote from row b * max_rows: close the gaps.
+  for (std::int64_t b = 0; b < streams; ++b) {
+    CONVJIT_LAYER_CHECK(counts[static_cast<std::size_t>(b)] == count);
+    if (b > 0 && count > 0) {
+      std::memmove(values.data() + b * count * out_channels,
+                   values.data() + b * max_rows * out_channels,
+                   static_cast<std::size_t>(count * out_channels) * sizeof(float));
+    }
+  }
+  values.resize(static_cast<std::size_t>(streams * count * out_channels));
+  return Tensor({streams, count, out_channels}, std::move(values));
+}
+
+std::int64_t Conv1D::stream_step_into(const Tensor& chunk, StreamState& state, Tensor& output,
+                                      std::vector<std::int64_t>& counts,
+                                      const std::vector<std::int64_t>& slots) {
+  const StreamKernel& sk = streaming("stream_step_into");
+  std::int64_t rows = 0;
+  const std::int64_t streams = check_stream_chunk(chunk, state, slots, rows);
+  const Shape3 out_shape = stream_output_shape(streams, rows);
+  if (!std::equal(out_shape.begin(), out_shape.end(), output.shape().begin(),
+                  output.shape().end())) {
+    throw Error(ErrorCode::kShapeMismatch, "output",
+                fmt::format("Layer '{}' writes the outputs of a chunk of shape {} into an "
+                            "output of shape {}. Received: output of shape {}",
+                            spec_.name, shape_to_string(chunk.shape()), shape3_to_string(out_shape),
+                            shape_to_string(output.shape())));
+  }
+  const float* in = chunk.data();
+  const float* out = output.data();
+  if (chunk.size() > 0 && output.size() > 0 && in < out + output.size() &&
+      out < in + chunk.size()) {
+    throw Error(ErrorCode::kInvalidValue, "output",
+                fmt::format("The output of layer '{}' must not overlap its input. Received: an "
+                            "output that shares memory with the chunk",
+                            spec_.name));
+  }
+  // Grow counts only after every check (a failed call changes nothing); the step checks the
+  // state and the slots' distinctness before it writes.
+  const std::size_t old_size = counts.size();
+  counts.resize(static_cast<std::size_t>(streams));
+  try {
+    return sk.step(chunk.data(), rows, stream_packed_, output.data(), state,
+                   slots.empty() ? nullptr : slots.data(), streams, counts.data());
+  } catch (...) {
+    counts.resize(old_size);
+    throw;
+  }
+}
+
+Tensor Conv1D::stream_flush(const StreamState& state, const std::vector<std::int64_t>& slots) {
+  const StreamKernel& sk = streaming("stream_flush");
+  const std::int64_t slot_count = state.slots();
+  const std::int64_t streams = slots.empty() ? slot_count : static_cast<std::int64_t>(slots.size());
+  for (std::size_t b = 0; b < slots.size(); ++b) {
+    if (slots[b] < 0 || slots[b] >= slot_count) {
+      throw Error(ErrorCode::kInvalidValue, "slots",
+                  fmt::format("slots[{}] must be in [0, {}) (the state's slots). Received: {}", b,
+                              slot_count, slots[b]));
+    }
+  }
+  const std::int64_t out_channels = sk.output_channels();
+  const std::int64_t max_rows = sk.max_flush_outputs();
+  // The flush leaves the state: compute every stream's tail, then check the counts agree.
+  std::vector<float> values(static_cast<std::size_t>(streams * max_rows * out_channels));
+  std::int64_t count = 0;
+  for (std::int64_t b = 0; b < streams; ++b) {
+    const std::int64_t slot = slots.empty() ? b : slots[static_cast<std::size_t>(b)];
+    const std::int64_t n =
+        sk.flush(stream_packed_, values.data() + b * max_rows * out_channels, state, slot);
+    if (b == 0) count = n;
+    if (n != count) {
+      const std::int64_t first = slots.empty() ? 0 : slots[0];
+      throw Error(ErrorCode::kInvalidValue, "slots",
+                  fmt::format("Layer '{}': stream_flush returns one (streams, outputs, {}) "
+                              "tensor, but its streams owe different numbers of outputs (slot "
+                              "{}: {}; slot {}: {}). Flush them one at a time",
+                              spec_.name, out_channels, first, count, slot, n));
+    }
+    if (b > 0 && n > 0) {
+      std::memmove(values.data() + b * count * out_channels,
+                   values.data() + b * max_rows * out_channels,
+                   static_cast<std::size_t>(count * out_channels) * sizeof(float));
+    }
+  }
+  values.resize(static_cast<std::size_t>(streams * count * out_channels));
+  return Tensor({streams, count, out_channels}, std::move(values));
+}
+
 void Conv1D::set_engine(std::string name) {
   const std::vector<std::string> names = detail::engine_names();
   if (std::find(names.begin(), names.end(), name) == names.end()) {
@@ -190,6 +423,8 @@ void Conv1D::set_engine(std::string name) {
   if (name != engine_) {  // another code generator (or none): another kernel and layout
     compiled_ = Kernel();
     packed_ = PackedWeights();
+    stream_ = StreamKernel();
+    stream_packed_ = PackedWeights();
   }
   engine_ = std::move(name);
 }
@@ -201,7 +436,10 @@ void Conv1D::set_threads(int threads) {
   }
   // The same code and weight layout serve any thread count: only the handle changes (a
   // cache hit on the next call).
-  if (threads != threads_) compiled_ = Kernel();
+  if (threads != threads_) {
+    compiled_ = Kernel();
+    stream_ = StreamKernel();
+  }
   threads_ = threads;
 }
 
@@ -236,6 +474,7 @@ void Conv1D::set_weights(const std::vector<Tensor>& weights) {
   kernel_ = weights[0].copy();
   if (expected == 2) bias_ = weights[1].copy();
   packed_ = PackedWeights();  // repacked on the next call
+  stream_packed_ = PackedWeights();
 }
 
 void Conv1D::require_built(const char* what) const {
@@ -306,7 +545,10 @@ void Conv1D::apply_constraints() {
   const bool constrained =
       spec_.kernel_constraint.kind != Constraint::Kind::kNone ||
       (spec_.use_bias && spec_.bias_constraint.kind != Constraint::Kind::kNone);
-  if (constrained) packed_ = PackedWeights();  // repacked on the next call
+  if (constrained) {  // repacked on the next call
+    packed_ = PackedWeights();
+    stream_packed_ = PackedWeights();
+  }
 }
 
 }  // namespace convjit

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -639,6 +640,21 @@ std::int64_t StreamKernel::max_flush_outputs() const {
     return L.final_outputs(L.sequence_length) - L.complete_outputs(L.sequence_length);
   }
   return L.stride == 1 ? delay() : delay() / L.stride + 1;
+}
+
+std::int64_t StreamKernel::step_outputs(std::int64_t position, std::int64_t chunk) const {
+  const StreamLayout& L = require_layout(layout_);
+  if (position < 0) {
+    throw Error(ErrorCode::kInvalidValue, "position",
+                fmt::format("position must be >= 0 (inputs consumed). Received: {}", position));
+  }
+  if (chunk <= 0) return 0;
+  if (chunk > std::numeric_limits<std::int64_t>::max() - position) {
+    throw Error(ErrorCode::kResourceLimit, "chunk",
+                fmt::format("position + chunk overflows int64. Received: position={}, chunk={}",
+                            position, chunk));
+  }
+  return L.complete_outputs(position + chunk) - L.complete_outputs(position);
 }
 
 std::int64_t StreamKernel::step(const float* input, std::int64_t chunk,

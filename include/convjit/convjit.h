@@ -23,8 +23,9 @@
  * status-returning call made on the calling thread, "" after a success. On failure, pointer
  * out-parameters are set to NULL and numeric ones to 0 (when the out pointer itself is valid).
  *
- * Handles. Every handle made by a *_create, convjit_compile or convjit_kernel_pack_weights
- * call is released by the matching *_destroy, which accepts NULL. Handles are independent:
+ * Handles. Every handle made by a *_create, *_clone, convjit_compile, convjit_compile_stream,
+ * convjit_stream_kernel_kernel or a *_pack_weights call is released by the matching
+ * *_destroy, which accepts NULL. Handles are independent:
  * a kernel stays valid after its Jit is destroyed, weights after their kernel is destroyed.
  * Passing a NULL handle where one is required returns CONVJIT_INVALID_VALUE naming it.
  *
@@ -94,6 +95,10 @@ typedef struct convjit_jit convjit_jit;
 typedef struct convjit_kernel convjit_kernel;
 /** Weights packed for a kernel's layout (convjit::PackedWeights). */
 typedef struct convjit_weights convjit_weights;
+/** A compiled streaming Conv1D (convjit::StreamKernel). */
+typedef struct convjit_stream_kernel convjit_stream_kernel;
+/** The state of a pool of streams of one streaming kernel (convjit::StreamState). */
+typedef struct convjit_stream_state convjit_stream_state;
 
 /** Code generators (convjit::Backend). */
 typedef enum convjit_backend {
@@ -236,6 +241,157 @@ CONVJIT_API void convjit_weights_destroy(convjit_weights* weights) CONVJIT_NOEXC
 CONVJIT_API convjit_status convjit_kernel_run(const convjit_kernel* kernel, const float* input,
                                               const convjit_weights* weights, float* output,
                                               int64_t batch, int64_t length) CONVJIT_NOEXCEPT;
+
+/* ---- Streaming ------------------------------------------------------------------------- */
+/* A streaming kernel runs live sequences chunk by chunk (one sample at a time included), any
+ * number of streams per call, each stream's inputs and history kept in a slot of a state. The
+ * outputs of any chunking, followed by a flush, are exactly the bits convjit_kernel_run gives
+ * on the whole sequence with the kernel of convjit_stream_kernel_kernel.
+ *
+ *   convjit_stream_kernel* sk = NULL;
+ *   convjit_compile_stream(convjit_default_jit(), "filters=32,kernel_size=2,dilation_rate=4,"
+ *                          "padding=causal", 32, NULL, 0, &sk);
+ *   convjit_weights* w = NULL;
+ *   convjit_stream_kernel_pack_weights(sk, kernel, bias, &w);    // Keras layout, once
+ *   convjit_stream_state* state = NULL;
+ *   convjit_stream_state_create(sk, 1, &state);                   // one stream, zero history
+ *   int64_t count = 0, total = 0;
+ *   convjit_stream_step(sk, x, 1, w, y, state, NULL, 1, &count, &total); // one sample in
+ *
+ * Outputs: a step writes the outputs its inputs complete, in order (causal: one per
+ * `strides` inputs, no delay; valid: once the first window has arrived; same: delayed by the
+ * right padding, convjit_stream_kernel_delay), and convjit_stream_flush the outputs a
+ * sequence that ended now still owes (same only). Channels last: a chunk of one stream is
+ * (chunk, channels) floats, an output row output_channels floats.
+ *
+ * Threads: a streaming kernel is immutable (any number of threads may use it at once); a
+ * state is not thread-safe: one call at a time per state. A state stays valid after its
+ * kernel is destroyed; it is accepted by the kernels that are compiled alike (same spec,
+ * channels, options). */
+
+/** Compiles a streaming Conv1D for `channels` input channels (through `jit`'s cache).
+ *  spec: as convjit_compile (channels_last only: channels_first is CONVJIT_UNSUPPORTED).
+ *  sequence_length: padding="same" with strides > 1 only, where Keras's window grid depends
+ *        on the sequence's total length: that length (a step past it, or a flush before it,
+ *        is CONVJIT_INVALID_VALUE); 0 when unknown, which such specs refuse
+ *        (CONVJIT_INCOMPATIBLE_ARGUMENTS, argument "sequence_length"). Ignored otherwise.
+ *  options: NULL for the defaults. */
+CONVJIT_API convjit_status convjit_compile_stream(convjit_jit* jit, const char* spec,
+                                                  int64_t channels,
+                                                  const convjit_compile_options* options,
+                                                  int64_t sequence_length,
+                                                  convjit_stream_kernel** out) CONVJIT_NOEXCEPT;
+/** Releases a streaming kernel handle. NULL is ignored. */
+CONVJIT_API void convjit_stream_kernel_destroy(convjit_stream_kernel* kernel) CONVJIT_NOEXCEPT;
+/** A new handle of the whole-sequence kernel the stream runs (dynamic batch and length):
+ *  convjit_kernel_run on a whole sequence gives the bits its streams reproduce. Release it
+ *  with convjit_kernel_destroy. */
+CONVJIT_API convjit_status convjit_stream_kernel_kernel(const convjit_stream_kernel* kernel,
+                                                        convjit_kernel** out) CONVJIT_NOEXCEPT;
+/** Floats of the Keras-layout weights (as convjit_kernel_weight_sizes). */
+CONVJIT_API convjit_status
+convjit_stream_kernel_weight_sizes(const convjit_stream_kernel* kernel, int64_t* kernel_floats,
+                                   int64_t* bias_floats) CONVJIT_NOEXCEPT;
+/** Packs Keras-layout weights (as convjit_kernel_pack_weights). The weights also fit the
+ *  kernel of convjit_stream_kernel_kernel, and weights that kernel packed fit the stream. */
+CONVJIT_API convjit_status
+convjit_stream_kernel_pack_weights(const convjit_stream_kernel* kernel, const float* kernel_weights,
+                                   const float* bias, convjit_weights** out) CONVJIT_NOEXCEPT;
+
+/** Input channels of a row. */
+CONVJIT_API convjit_status convjit_stream_kernel_channels(const convjit_stream_kernel* kernel,
+                                                          int64_t* channels) CONVJIT_NOEXCEPT;
+/** Output channels of a row: filters, or filters / 2 with glu. */
+CONVJIT_API convjit_status convjit_stream_kernel_output_channels(
+    const convjit_stream_kernel* kernel, int64_t* channels) CONVJIT_NOEXCEPT;
+/** Input rows a slot keeps: (kernel_size - 1) * dilation_rate. */
+CONVJIT_API convjit_status convjit_stream_kernel_history_rows(const convjit_stream_kernel* kernel,
+                                                              int64_t* rows) CONVJIT_NOEXCEPT;
+/** Inputs an output waits for after its last input: the right padding of `same`, else 0. */
+CONVJIT_API convjit_status convjit_stream_kernel_delay(const convjit_stream_kernel* kernel,
+                                                       int64_t* inputs) CONVJIT_NOEXCEPT;
+/** Most output rows one stream gets from a step of `chunk` inputs: ceil(chunk / strides)
+ *  (0 for chunk <= 0). Also the row stride of a batch step's output. */
+CONVJIT_API convjit_status convjit_stream_kernel_max_outputs(const convjit_stream_kernel* kernel,
+                                                             int64_t chunk,
+                                                             int64_t* rows) CONVJIT_NOEXCEPT;
+/** Most output rows convjit_stream_flush writes. */
+CONVJIT_API convjit_status convjit_stream_kernel_max_flush_outputs(
+    const convjit_stream_kernel* kernel, int64_t* rows) CONVJIT_NOEXCEPT;
+/** The output rows a step of `chunk` inputs writes for a slot at `position` (inputs
+ *  consumed, convjit_stream_state_position). position < 0 is CONVJIT_INVALID_VALUE. */
+CONVJIT_API convjit_status convjit_stream_kernel_step_outputs(const convjit_stream_kernel* kernel,
+                                                              int64_t position, int64_t chunk,
+                                                              int64_t* rows) CONVJIT_NOEXCEPT;
+
+/** A state of `slots` (>= 1) streams of `kernel`, every slot a fresh sequence (Keras's zero
+ *  padding). */
+CONVJIT_API convjit_status convjit_stream_state_create(const convjit_stream_kernel* kernel,
+                                                       int64_t slots,
+                                                       convjit_stream_state** out) CONVJIT_NOEXCEPT;
+/** A copy of every slot (a checkpoint), released with convjit_stream_state_destroy. */
+CONVJIT_API convjit_status convjit_stream_state_clone(const convjit_stream_state* state,
+                                                      convjit_stream_state** out) CONVJIT_NOEXCEPT;
+/** Releases a state. NULL is ignored. */
+CONVJIT_API void convjit_stream_state_destroy(convjit_stream_state* state) CONVJIT_NOEXCEPT;
+/** Number of slots. */
+CONVJIT_API convjit_status convjit_stream_state_slots(const convjit_stream_state* state,
+                                                      int64_t* slots) CONVJIT_NOEXCEPT;
+/** Floats of one slot's history (convjit_stream_state_read_history): history rows times
+ *  input channels. */
+CONVJIT_API convjit_status convjit_stream_state_history_floats(const convjit_stream_state* state,
+                                                               int64_t* floats) CONVJIT_NOEXCEPT;
+/** Bytes the state holds (every slot and its bookkeeping). */
+CONVJIT_API convjit_status convjit_stream_state_bytes(const convjit_stream_state* state,
+                                                      size_t* bytes) CONVJIT_NOEXCEPT;
+/** Inputs slot `slot` consumed since its last reset (which fixes its stride phase). */
+CONVJIT_API convjit_status convjit_stream_state_position(const convjit_stream_state* state,
+                                                         int64_t slot,
+                                                         int64_t* position) CONVJIT_NOEXCEPT;
+/** Every slot back to a fresh sequence. */
+CONVJIT_API convjit_status convjit_stream_state_reset(convjit_stream_state* state) CONVJIT_NOEXCEPT;
+/** Slot `slot` back to a fresh sequence (a stream ended, a new one takes its slot). */
+CONVJIT_API convjit_status convjit_stream_state_reset_slot(convjit_stream_state* state,
+                                                           int64_t slot) CONVJIT_NOEXCEPT;
+/** Copies slot `slot`'s last history rows into `history` (history_floats floats), oldest
+ *  first, channels last; rows before the sequence start read as zeros. `history` may be NULL
+ *  when history_floats is 0. */
+CONVJIT_API convjit_status convjit_stream_state_read_history(const convjit_stream_state* state,
+                                                             int64_t slot,
+                                                             float* history) CONVJIT_NOEXCEPT;
+/** Sets slot `slot` to a sequence that has consumed `position` (>= 0) inputs, the last
+ *  history rows of which are `history` (as read_history gives them; the rows before the
+ *  sequence start are ignored: they are Keras's zero padding). Nothing changes on failure. */
+CONVJIT_API convjit_status convjit_stream_state_write_history(convjit_stream_state* state,
+                                                              int64_t slot, const float* history,
+                                                              int64_t position) CONVJIT_NOEXCEPT;
+
+/** `streams` streams consume `chunk` (>= 0; 0 is a no-op) input rows each. Stream b reads
+ *  input rows [b * chunk, (b + 1) * chunk) (channels floats each), uses state slot slots[b]
+ *  (slots == NULL: slot b; slots must be distinct and in range), writes its outputs from
+ *  output row b * max_outputs(chunk) (output_channels floats each; `output` has room for
+ *  streams * max_outputs(chunk) rows) and their number to counts[b]. *total receives the
+ *  sum of counts (`total` may be NULL). The input and the output must not overlap. Streams
+ *  split over the kernel's threads; a step allocates nothing.
+ *  Every argument is checked before anything is written: on failure counts, output and the
+ *  state are unchanged and *total is 0. CONVJIT_INVALID_VALUE for chunk < 0, streams < 0 or
+ *  more than the state's slots, a slot out of range or repeated ("slots"), NULL buffers
+ *  (counts may be NULL only when streams is 0, input and output when there is nothing to
+ *  read or write); CONVJIT_SHAPE_MISMATCH for a state or weights of another kernel. */
+CONVJIT_API convjit_status convjit_stream_step(const convjit_stream_kernel* kernel,
+                                               const float* input, int64_t chunk,
+                                               const convjit_weights* weights, float* output,
+                                               convjit_stream_state* state, const int64_t* slots,
+                                               int64_t streams, int64_t* counts,
+                                               int64_t* total) CONVJIT_NOEXCEPT;
+/** The outputs slot `slot`'s sequence still owes if it ended now (for `same`, the ones that
+ *  use the right zero padding; none for valid and causal), into `output`
+ *  (max_flush_outputs rows of room; may be NULL when that is 0); their number to *count.
+ *  Leaves the state unchanged: a later step continues the sequence. */
+CONVJIT_API convjit_status convjit_stream_flush(const convjit_stream_kernel* kernel,
+                                                const convjit_weights* weights, float* output,
+                                                const convjit_stream_state* state, int64_t slot,
+                                                int64_t* count) CONVJIT_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -9,6 +9,7 @@
 
 #include "convjit/kernel.hpp"
 #include "convjit/spec.hpp"
+#include "convjit/stream.hpp"
 #include "convjit/tensor.hpp"
 
 namespace convjit {
@@ -28,6 +29,13 @@ namespace convjit {
 /// apply_constraints repack (on the next call), set_engine recompiles, set_threads only
 /// changes the threads of a run. call_into writes into a caller's buffer and allocates
 /// nothing once the layer has compiled and packed.
+///
+/// Streaming (docs/streaming.md): the layer also runs live sequences chunk by chunk, with
+/// the outputs of layer(x) bit for bit once every chunk has been fed and the stream flushed.
+///
+///   convjit::StreamState state = layer.make_stream_state(/*streams=*/2, /*channels=*/16);
+///   convjit::Tensor y = layer.stream_step(chunk, state);   // chunk (2, T, 16) -> (2, T', F)
+///   convjit::Tensor tail = layer.stream_flush(state);      // padding="same": the last outputs
 class Conv1D {
  public:
   /// Validates the spec with Keras's constructor rules (Keras raises in the constructor).
@@ -62,6 +70,64 @@ class Conv1D {
   void call_into(const Tensor& input, Tensor& output);
   /// call_into for a temporary view: layer.call_into(x, Tensor::view(buffer, shape)).
   void call_into(const Tensor& input, Tensor&& output) { call_into(input, output); }
+
+  // ---- Streaming ----
+  // A StreamState holds, per stream (a slot), the last (kernel_size - 1) * dilation_rate
+  // input rows and the number of inputs consumed. A chunk is (B, T, C), channels_last: B
+  // streams (slot b for stream b, or slots[b]) each consume T new rows. With the jit and llvm
+  // engines the layer compiles one StreamKernel (its kernel() is the layer's kernel: the same
+  // code, the same bits) on the first streaming call and packs the weights for it, and keeps
+  // both as it keeps its Kernel: set_weights and apply_constraints repack, set_engine and
+  // set_threads recompile (cache hits when nothing else changed). Streaming does not record
+  // an activity regularization loss (Keras has no streaming call; losses() is unchanged).
+  // Other engines ("reference", "interpreter") run no compiled code and cannot stream:
+  // Error(kUnsupported, "engine"). Channels last only: Error(kUnsupported, "data_format").
+
+  /// A fresh state for `streams` (>= 1, Error(kInvalidValue, "streams")) live sequences, each
+  /// starting at Keras's zero padding. `channels`: the input channels; an unbuilt layer is
+  /// built for (None, None, channels), as its first call would; kDynamic takes the built
+  /// ones (Error(kInvalidValue, "channels") on an unbuilt layer), any other value must equal
+  /// them (Error(kShapeMismatch, "channels")). `sequence_length`: padding="same" with strides
+  /// > 1 only, whose window grid depends on the sequence's total length (see StreamOptions);
+  /// ignored otherwise. States made for one sequence_length are refused (kShapeMismatch,
+  /// "state") once a state is made for another. Nothing changes when it throws.
+  StreamState make_stream_state(std::int64_t streams = 1, std::int64_t channels = kDynamic,
+                                std::int64_t sequence_length = 0);
+  /// Feeds `chunk` (B, T, C) to B streams of `state` (stream b: slot b, or slots[b] when
+  /// `slots` is given, B values, distinct) and returns the outputs those rows complete,
+  /// (B, T', F) with F = filters (filters / 2 with glu). T' is the same for every stream: one
+  /// output per `strides` inputs for causal, valid once the first window has arrived, same
+  /// delayed by its right padding (StreamKernel::step_outputs); streams whose counts would
+  /// differ (different positions of a strided or warming-up layer) are refused with
+  /// Error(kInvalidValue, "slots") before anything runs: use stream_step_into. Every check
+  /// runs before the state changes: chunk rank and channels (Keras's input messages), B <=
+  /// state.slots(), slots in range and distinct, a state of this layer's streaming kernel
+  /// (kShapeMismatch, "state").
+  Tensor stream_step(const Tensor& chunk, StreamState& state,
+                     const std::vector<std::int64_t>& slots = {});
+  /// stream_step into `output`, which must have the shape (B, max_outputs(T), F)
+  /// (stream_output_shape) exactly and must not overlap `chunk`: stream b's outputs are its
+  /// rows from (b, 0), their number is counts[b] (counts is resized to B); rows past a
+  /// stream's count are left as they were. Returns the sum of counts. Streams may be at any
+  /// positions. Allocates nothing once the layer streams (a counts vector of B capacity).
+  std::int64_t stream_step_into(const Tensor& chunk, StreamState& state, Tensor& output,
+                                std::vector<std::int64_t>& counts,
+                                const std::vector<std::int64_t>& slots = {});
+  /// stream_step_into for a temporary view.
+  std::int64_t stream_step_into(const Tensor& chunk, StreamState& state, Tensor&& output,
+                                std::vector<std::int64_t>& counts,
+                                const std::vector<std::int64_t>& slots = {}) {
+    return stream_step_into(chunk, state, output, counts, slots);
+  }
+  /// The shape stream_step_into writes for `streams` chunks of `chunk` rows:
+  /// (streams, ceil(chunk / strides), F). Throws before the layer is built.
+  Shape3 stream_output_shape(std::int64_t streams, std::int64_t chunk) const;
+  /// The outputs the streams' sequences still owe if they ended now (padding="same": the
+  /// ones that use the right zero padding; valid and causal owe none), (B, T', F) for the
+  /// slots `slots` (default: every slot of the state). Leaves the state unchanged: a later
+  /// stream_step continues the sequences. Error(kInvalidValue, "slots") when the streams owe
+  /// different counts (flush them one at a time).
+  Tensor stream_flush(const StreamState& state, const std::vector<std::int64_t>& slots = {});
 
   /// Selects the engine by name ("reference", "jit", ...); throws Error(kUnknownName,
   /// "engine") for a name this build does not have. Default: the library's default engine.
@@ -125,6 +191,18 @@ class Conv1D {
   // that invalidates it (see the class comment).
   Kernel compiled_;       ///< the engine's kernel for (any batch, any length, the channels)
   PackedWeights packed_;  ///< kernel_ and bias_ packed for compiled_
+  // Streaming, kept like compiled_ and packed_ (empty until the first streaming call).
+  /// Error(kUnsupported) for channels_first and for an engine without compiled code.
+  void check_streamable(const char* what) const;
+  /// Checks that the layer can stream (engine, data_format), compiles stream_ and packs
+  /// stream_packed_ when empty; returns stream_.
+  const StreamKernel& streaming(const char* what);
+  /// Checks a chunk and the slots of a step; returns B (and T in `chunk_rows`).
+  std::int64_t check_stream_chunk(const Tensor& chunk, const StreamState& state,
+                                  const std::vector<std::int64_t>& slots, std::int64_t& chunk_rows);
+  StreamKernel stream_;                      ///< compiled for build_shape_'s channels
+  PackedWeights stream_packed_;              ///< kernel_ and bias_ packed for stream_
+  std::int64_t stream_sequence_length_ = 0;  ///< StreamOptions::sequence_length of stream_
 };
 
 }  // namespace convjit

@@ -136,6 +136,10 @@ class StreamKernel {
   std::int64_t max_outputs(std::int64_t chunk) const;
   /// Most outputs flush() writes.
   std::int64_t max_flush_outputs() const;
+  /// The outputs a step of `chunk` inputs writes for a slot that has consumed `position`
+  /// inputs (what step() returns for it; 0 for chunk <= 0). Throws Error(kInvalidValue,
+  /// "position") for a negative position.
+  std::int64_t step_outputs(std::int64_t position, std::int64_t chunk) const;
 
   /// One stream (slot `slot` of `state`) consumes `chunk` rows of `input` (chunk x channels
   /// floats) and writes the outputs they complete to `output` (max_outputs(chunk) x

@@ -5,8 +5,8 @@
 #  3. tests/install/consumer: find_package(convjit VERSION EXACT), each header compiled
 #     alone (C++ and C), a host linked against the static library, run, and a
 #     convjit_add_aot_kernel() kernel when the package has that function;
-#  4. examples/wavenet and examples/c, each configured as its own CMake project against the
-#     prefix, built, run, and their output checked;
+#  4. examples/wavenet, examples/streaming and examples/c, each configured as its own CMake
+#     project against the prefix, built, run, and their output checked;
 #  5. examples/c built again with plain `cc` and `pkg-config --cflags --libs convjit`;
 #  6. the installed `convjit` tool runs.
 #
@@ -144,6 +144,18 @@ expect("wavenet" "${out}"
        "causality: [^\n]*: ok")
 step("readelf wavenet" out readelf -d "${WORK_DIR}/wavenet/wavenet")
 expect("wavenet links the shared library" "${out}" "NEEDED[^\n]*libconvjit\\.so")
+
+build_project("examples/streaming" "${CONVJIT_SOURCE_DIR}/examples/streaming"
+              "${WORK_DIR}/streaming")
+step("run streaming" out "${WORK_DIR}/streaming/streaming")
+message(STATUS "streaming output:\n${out}")
+expect("streaming" "${out}"
+       "convjit ${version_regex}: streaming Conv1D"
+       "wavenet: 11 layers \\(receptive field 513 samples\\), 16000 samples one at a time: [0-9.]+ us per sample"
+       "\nwavenet: last samples -?[0-9]"
+       "\nwavenet: bit-identical to the whole-sequence layers: yes"
+       "\nmamba: 64 streams in a pool of 96 slots, depthwise 1536 channels K4 silu: [0-9.]+ us per decode step \\(64 steps, [1-9][0-9]* sequences finished"
+       "\nmamba: [0-9]+ sequences bit-identical to the whole-sequence kernel: yes")
 
 build_project("examples/c" "${CONVJIT_SOURCE_DIR}/examples/c" "${WORK_DIR}/c")
 step("run the C example" c_out "${WORK_DIR}/c/convjit_c_example")

@@ -1,6 +1,7 @@
 // convjit::Conv1D holds its kernel and its packed weights: one compile per layer across
 // batches and lengths, the same bits as Kernel::run, invalidation by set_weights,
-// apply_constraints, set_engine and set_threads, and call_into without allocating.
+// apply_constraints, set_engine and set_threads, and call_into (and stream_step_into)
+// without allocating.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -325,6 +326,33 @@ TEST(LayerKernel, CallIntoAllocatesNothing) {
     }
     EXPECT_EQ(counted, 0) << "operator new calls in 3 call_into";
     EXPECT_TRUE(same_bits(kernel_run(layer, x), y));
+  }
+}
+
+TEST(LayerKernel, StreamStepIntoAllocatesNothing) {
+  // 8 streams of a 64 -> 64 K2 d4 causal layer, one row per step (Mamba/WaveNet decode).
+  Conv1D layer(keyword_spec("filters=64,kernel_size=2,padding=causal,dilation_rate=4"));
+  StreamState state = layer.make_stream_state(8, 64);
+  std::vector<float> input(8 * 64), output(8 * 64);
+  for (std::size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(i % 5) - 2.0f;
+  const Tensor x = Tensor::view(input.data(), {8, 1, 64});
+  Tensor y = Tensor::view(output.data(), {8, 1, 64});
+  std::vector<std::int64_t> counts;
+  const std::vector<std::int64_t> slots = {7, 3, 0, 1, 2, 4, 5, 6};
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    layer.set_threads(threads);
+    layer.stream_step_into(x, state, y, counts, slots);  // compiles, packs, sizes counts
+    long counted = 0;
+    for (int i = 0; i < 40; ++i) {  // past the slots' first compaction
+      counting = true;
+      allocations = 0;
+      const std::int64_t total = layer.stream_step_into(x, state, y, counts, slots);
+      counting = false;
+      counted += allocations;
+      EXPECT_EQ(total, 8);
+    }
+    EXPECT_EQ(counted, 0) << "operator new calls in 40 stream_step_into";
   }
 }
 
