@@ -183,13 +183,38 @@ void Conv1D::run_into(const Tensor& input, const Shape3& in_shape, Tensor& outpu
 
 // ---- Streaming ----
 
-void Conv1D::check_streamable(const char* what) const {
-  if (spec_.data_format != DataFormat::kChannelsLast) {
-    throw Error(ErrorCode::kUnsupported, "data_format",
-                fmt::format("Layer '{}' cannot {}: streaming takes channels_last chunks "
-                            "(streams, chunk, channels). Received: data_format=channels_first",
-                            spec_.name, what));
+namespace {
+
+/// Axes of a streaming chunk (B, T, C) or (B, C, T), and of its output.
+int stream_time_axis(const Conv1DSpec& spec) {
+  return spec.data_format == DataFormat::kChannelsLast ? 1 : 2;
+}
+int stream_channel_axis(const Conv1DSpec& spec) {
+  return spec.data_format == DataFormat::kChannelsLast ? 2 : 1;
+}
+
+/// Closes the gaps between streams' outputs: stream b wrote `count` of its `room` outputs
+/// from output b * room (rows of `channels`, or channels_first: `channels` rows of `room`).
+void pack_stream_outputs(float* values, std::int64_t streams, std::int64_t count, std::int64_t room,
+                         std::int64_t channels, bool channels_first) {
+  for (std::int64_t b = 0; b < streams; ++b) {
+    if (!channels_first) {
+      if (b > 0 && count > 0) {
+        std::memmove(values + b * count * channels, values + b * room * channels,
+                     static_cast<std::size_t>(count * channels) * sizeof(float));
+      }
+      continue;
+    }
+    for (std::int64_t c = 0; c < channels; ++c) {  // destinations never pass their sources
+      std::memmove(values + (b * channels + c) * count, values + (b * channels + c) * room,
+                   static_cast<std::size_t>(count) * sizeof(float));
+    }
   }
+}
+
+}  // namespace
+
+void Conv1D::check_streamable(const char* what) const {
   if (!detail::engine_has_kernel(engine_)) {
     throw Error(ErrorCode::kUnsupported, "engine",
                 fmt::format("Layer '{}' cannot {} with engine {}: streaming runs compiled code. "
@@ -211,8 +236,8 @@ const StreamKernel& Conv1D::streaming(const char* what) {
     options.threads = threads_;
     StreamOptions stream_options;
     stream_options.sequence_length = stream_sequence_length_;
-    stream_ =
-        detail::compile_engine_stream(engine_, spec_, build_shape_[2], options, stream_options);
+    stream_ = detail::compile_engine_stream(
+        engine_, spec_, build_shape_[stream_channel_axis(spec_)], options, stream_options);
   }
   if (stream_packed_.empty()) {
     stream_packed_ = stream_.pack_weights(kernel_.data(), spec_.use_bias ? bias_.data() : nullptr);
@@ -233,13 +258,15 @@ StreamState Conv1D::make_stream_state(std::int64_t streams, std::int64_t channel
                             "(make_stream_state(streams, channels)) or build the layer first",
                             spec_.name));
   }
-  if (built_ && channels != kDynamic && channels != build_shape_[2]) {
+  const int channel_axis = stream_channel_axis(spec_);
+  if (built_ && channels != kDynamic && channels != build_shape_[channel_axis]) {
     throw Error(ErrorCode::kShapeMismatch, "channels",
                 fmt::format("Layer '{}' was built for {} input channels. Received: channels={}",
-                            spec_.name, build_shape_[2], channels));
+                            spec_.name, build_shape_[channel_axis], channels));
   }
-  const std::int64_t c = built_ ? build_shape_[2] : channels;
-  const Shape3 stream_shape{kDynamic, kDynamic, c};
+  const std::int64_t c = built_ ? build_shape_[channel_axis] : channels;
+  Shape3 stream_shape{kDynamic, kDynamic, kDynamic};
+  stream_shape[static_cast<std::size_t>(channel_axis)] = c;
   if (!built_) validate(spec_, stream_shape);  // Keras's messages before anything else
   StreamKernel kernel = stream_;
   if (kernel.empty() || sequence_length != stream_sequence_length_) {
@@ -264,6 +291,7 @@ Shape3 Conv1D::stream_output_shape(std::int64_t streams, std::int64_t chunk) con
   const std::int64_t filters =
       spec_.activation == Activation::kGlu ? spec_.filters / 2 : spec_.filters;
   const std::int64_t rows = chunk <= 0 ? 0 : (chunk + spec_.strides - 1) / spec_.strides;
+  if (spec_.data_format == DataFormat::kChannelsFirst) return {streams, filters, rows};
   return {streams, rows, filters};
 }
 
@@ -272,7 +300,7 @@ std::int64_t Conv1D::check_stream_chunk(const Tensor& chunk, const StreamState& 
                                         std::int64_t& chunk_rows) {
   check_input(chunk);
   const std::int64_t streams = chunk.shape()[0];
-  chunk_rows = chunk.shape()[1];
+  chunk_rows = chunk.shape()[static_cast<std::size_t>(stream_time_axis(spec_))];
   const std::int64_t slot_count = state.slots();
   if (!slots.empty() && static_cast<std::int64_t>(slots.size()) != streams) {
     throw Error(ErrorCode::kShapeMismatch, "slots",
@@ -324,16 +352,14 @@ Tensor Conv1D::stream_step(const Tensor& chunk, StreamState& state,
   std::vector<float> values(static_cast<std::size_t>(streams * max_rows * out_channels));
   sk.step(chunk.data(), rows, stream_packed_, values.data(), state,
           slots.empty() ? nullptr : slots.data(), streams, counts.data());
-  // Stream b wrote from row b * max_rows: close the gaps.
+  // Stream b wrote from output b * max_rows: close the gaps.
   for (std::int64_t b = 0; b < streams; ++b) {
     CONVJIT_LAYER_CHECK(counts[static_cast<std::size_t>(b)] == count);
-    if (b > 0 && count > 0) {
-      std::memmove(values.data() + b * count * out_channels,
-                   values.data() + b * max_rows * out_channels,
-                   static_cast<std::size_t>(count * out_channels) * sizeof(float));
-    }
   }
+  const bool channels_first = spec_.data_format == DataFormat::kChannelsFirst;
+  pack_stream_outputs(values.data(), streams, count, max_rows, out_channels, channels_first);
   values.resize(static_cast<std::size_t>(streams * count * out_channels));
+  if (channels_first) return Tensor({streams, out_channels, count}, std::move(values));
   return Tensor({streams, count, out_channels}, std::move(values));
 }
 
@@ -403,13 +429,11 @@ Tensor Conv1D::stream_flush(const StreamState& state, const std::vector<std::int
                               "{}: {}; slot {}: {}). Flush them one at a time",
                               spec_.name, out_channels, first, count, slot, n));
     }
-    if (b > 0 && n > 0) {
-      std::memmove(values.data() + b * count * out_channels,
-                   values.data() + b * max_rows * out_channels,
-                   static_cast<std::size_t>(count * out_channels) * sizeof(float));
-    }
   }
+  const bool channels_first = spec_.data_format == DataFormat::kChannelsFirst;
+  pack_stream_outputs(values.data(), streams, count, max_rows, out_channels, channels_first);
   values.resize(static_cast<std::size_t>(streams * count * out_channels));
+  if (channels_first) return Tensor({streams, out_channels, count}, std::move(values));
   return Tensor({streams, count, out_channels}, std::move(values));
 }
 

@@ -81,7 +81,9 @@ class Conv1D {
   // set_threads recompile (cache hits when nothing else changed). Streaming does not record
   // an activity regularization loss (Keras has no streaming call; losses() is unchanged).
   // Other engines ("reference", "interpreter") run no compiled code and cannot stream:
-  // Error(kUnsupported, "engine"). Channels last only: Error(kUnsupported, "data_format").
+  // Error(kUnsupported, "engine"). channels_first layers stream chunks (B, C, T) into
+  // outputs (B, F, T'); their activations over time (softmax, log_softmax, sparsemax, glu)
+  // cannot stream: Error(kUnsupported, "activation").
 
   /// A fresh state for `streams` (>= 1, Error(kInvalidValue, "streams")) live sequences, each
   /// starting at Keras's zero padding. `channels`: the input channels; an unbuilt layer is
@@ -95,7 +97,8 @@ class Conv1D {
                                 std::int64_t sequence_length = 0);
   /// Feeds `chunk` (B, T, C) to B streams of `state` (stream b: slot b, or slots[b] when
   /// `slots` is given, B values, distinct) and returns the outputs those rows complete,
-  /// (B, T', F) with F = filters (filters / 2 with glu). T' is the same for every stream: one
+  /// (B, T', F) with F = filters (filters / 2 with glu); channels_first: (B, C, T) in,
+  /// (B, F, T') out. T' is the same for every stream: one
   /// output per `strides` inputs for causal, valid once the first window has arrived, same
   /// delayed by its right padding (StreamKernel::step_outputs); streams whose counts would
   /// differ (different positions of a strided or warming-up layer) are refused with

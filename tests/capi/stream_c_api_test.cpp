@@ -202,7 +202,7 @@ TEST(CApiStream, QueriesAgreeWithTheCppStreamKernel) {
       {"filters=8,kernel_size=3,dilation_rate=2,padding=causal", 4, 8, 4, 0, 5, 0},
       {"filters=8,kernel_size=3,dilation_rate=2,padding=causal,activation=glu", 4, 4, 4, 0, 5, 0},
       {"filters=6,kernel_size=4,strides=2,padding=valid", 5, 6, 3, 0, 3, 0},
-      {"filters=2,kernel_size=5,padding=same", 3, 2, 4, 2, 5, 3},
+      {"filters=2,kernel_size=5,padding=same", 3, 2, 4, 2, 5, 2},  // flush: the 2 delayed outputs
   };
   for (const Case& tc : cases) {
     SCOPED_TRACE(tc.spec);
@@ -471,9 +471,10 @@ TEST(CApiStream, CompileStateAndFlushErrors) {
   std::mt19937 rng(3);
   convjit_stream_kernel* sk = reinterpret_cast<convjit_stream_kernel*>(0x1);
   expect_error(convjit_compile_stream(convjit_default_jit(),
-                                      "filters=4,kernel_size=3,data_format=channels_first", 2,
-                                      nullptr, 0, &sk),
-               CONVJIT_UNSUPPORTED, "data_format", "channels_first");
+                                      "filters=4,kernel_size=3,data_format=channels_first,"
+                                      "activation=softmax",
+                                      2, nullptr, 0, &sk),
+               CONVJIT_UNSUPPORTED, "activation", "whole sequence");
   EXPECT_EQ(sk, nullptr);
   expect_error(
       convjit_compile_stream(convjit_default_jit(),

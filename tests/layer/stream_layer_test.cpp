@@ -124,6 +124,55 @@ TEST(LayerStream, ChunkedStepsAndFlushEqualTheCallBitForBit) {
   }
 }
 
+/// channels_first: chunks (B, C, T), outputs (B, F, T'); concatenated along time they are
+/// layer(x) bit for bit, flush included.
+TEST(LayerStream, ChannelsFirstChunksEqualTheCall) {
+  for (const char* text : {"filters=6,kernel_size=3,dilation_rate=2,padding=causal,"
+                           "data_format=channels_first,activation=tanh",
+                           "filters=5,kernel_size=4,padding=same,data_format=channels_first",
+                           "filters=4,kernel_size=3,strides=2,padding=valid,"
+                           "data_format=channels_first"}) {
+    Conv1D layer(parse_spec(text));
+    const std::int64_t B = 2, C = 3, L = 41;
+    const Tensor x = random_tensor({B, C, L}, 5);
+    const Tensor want = layer(x);
+    const std::int64_t F = want.shape()[1];
+    StreamState state = layer.make_stream_state(B, C);
+    std::vector<std::vector<std::vector<float>>> got(B, std::vector<std::vector<float>>(F));
+    auto take = [&](const Tensor& y) {
+      const std::int64_t T = y.shape()[2];
+      ASSERT_EQ(y.shape()[1], F);
+      for (std::int64_t b = 0; b < B; ++b) {
+        for (std::int64_t f = 0; f < F; ++f) {
+          const float* row = y.data() + (b * F + f) * T;
+          got[b][f].insert(got[b][f].end(), row, row + T);
+        }
+      }
+    };
+    std::mt19937 rng(9);
+    for (std::int64_t t = 0; t < L;) {
+      const std::int64_t rows =
+          std::min<std::int64_t>(std::uniform_int_distribution<int>(1, 7)(rng), L - t);
+      Tensor chunk({B, C, rows});
+      for (std::int64_t b = 0; b < B; ++b) {
+        for (std::int64_t c = 0; c < C; ++c) {
+          std::memcpy(chunk.data() + (b * C + c) * rows, x.data() + (b * C + c) * L + t,
+                      static_cast<std::size_t>(rows) * sizeof(float));
+        }
+      }
+      take(layer.stream_step(chunk, state));
+      t += rows;
+    }
+    take(layer.stream_flush(state));
+    std::vector<float> all;
+    for (const auto& stream : got) {
+      for (const auto& row : stream) all.insert(all.end(), row.begin(), row.end());
+    }
+    ASSERT_EQ(static_cast<std::int64_t>(all.size()), want.size()) << text;
+    EXPECT_EQ(std::memcmp(all.data(), want.data(), all.size() * sizeof(float)), 0) << text;
+  }
+}
+
 TEST(LayerStream, StreamStepIntoEqualsTheCallAndReturnsCounts) {
   std::mt19937 rng(3);
   for (const Case& tc : kCases) {
@@ -394,10 +443,12 @@ TEST(LayerStream, Errors) {
   layer.set_engine("jit");
   unchanged();
   EXPECT_EQ(layer.stream_step(random_tensor({2, 1, 3}, 1), state).shape(), (Shape{2, 1, 4}));
-  Conv1D first(parse_spec("filters=4,kernel_size=3,data_format=channels_first"));
-  expect_error([&] { first.make_stream_state(1, 3); }, ErrorCode::kUnsupported, "channels_last",
-               "data_format");
-  EXPECT_FALSE(first.built());
+  // channels_first puts time on the last axis, which softmax normalizes: no streaming.
+  Conv1D over_time(
+      parse_spec("filters=4,kernel_size=3,data_format=channels_first,activation=softmax"));
+  expect_error([&] { over_time.make_stream_state(1, 3); }, ErrorCode::kUnsupported,
+               "whole sequence", "activation");
+  EXPECT_FALSE(over_time.built());
 }
 
 }  // namespace
