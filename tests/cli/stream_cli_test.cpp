@@ -148,7 +148,7 @@ TEST(StreamCli, BadArgumentsExitTwoNamingThem) {
       {"--input 1,10", "--input"},
       {"--input 1,x,3", "--input"},
       {"--input 0,10,3", "--input"},
-      {"--input 1,?,3", "--input"},
+      {"--input '1,?,3'", "--input"},
       {"--input 1,10,3 --isa sse9", "--isa"},
       {"--input 1,10,3 --backend nope", "--backend"},
       {"--input 1,10,3 --threads 0", "--threads"},
