@@ -73,9 +73,9 @@ CompileOptions compile_options(const StreamArgs& args) {
   return options;
 }
 
-/// Median seconds of one batched step of `chunk` rows for every stream, in steady state:
-/// the timing state keeps stepping (as a live stream does); a stream told its sequence
-/// length (`same` with strides > 1) starts over when the next step would pass it.
+/// Median seconds of one batched step of `chunk` (<= L) rows for every stream, in steady
+/// state: the timing state keeps stepping (as a live stream does); a stream told its
+/// sequence length (`same` with strides > 1) starts over when the next step would pass it.
 double time_step(const StreamKernel& sk, const PackedWeights& weights, const Shape3& shape,
                  std::int64_t chunk, bool bounded, std::uint64_t seed) {
   const std::int64_t N = shape[0], L = shape[1], C = shape[2];
@@ -127,9 +127,10 @@ int run_stream(const StreamArgs& args) {
   fmt::print("{}\n", bit_identical_line(difference));
   std::fflush(stdout);
 
-  // A stream told its length cannot step past it: there a chunk longer than L times L rows.
+  // A step holds at most the sequence: a chunk above L times steps of L rows, as the check
+  // ran them (and a stream told its length, same with strides > 1, cannot step past it).
   const bool bounded = spec.padding == Padding::kSame && spec.strides > 1;
-  const std::int64_t timed_chunk = bounded ? std::min(chunk, L) : chunk;
+  const std::int64_t timed_chunk = std::min(chunk, L);
   const double step_seconds = time_step(sk, stream_weights, shape, timed_chunk, bounded, args.seed);
   fmt::print("{}\n", step_line(step_seconds, timed_chunk, N));
   fmt::print("kernel: {}, isa {}, backend {}, threads {}, history {} rows, delay {}\n",
