@@ -133,7 +133,10 @@ struct OnednnRunner::Impl {
   bool two_d = false;
   SuiteShape shape;
   std::vector<float> input_copy;  // the user's nwc input, owned (oneDNN takes void*)
+  memory user_src;                // over input_copy, or over run_on's input
   memory src, weights, bias, dst;
+  bool src_is_user = false;   // src is user_src (no reorder)
+  dnnl::reorder src_reorder;  // user_src -> src otherwise
   memory::desc user_dst_desc;
   dnnl::convolution_forward conv;
   std::string description;
@@ -217,12 +220,14 @@ OnednnRunner::OnednnRunner(const SuiteShape& s, Activation activation,
 
     // Data: input copied (the source layout) or reordered into oneDNN's choice.
     m.input_copy.assign(input, input + s.input_elems());
-    memory user_src(user_src_desc, engine, m.input_copy.data());
-    if (pd.src_desc() == user_src_desc) {
-      m.src = user_src;
+    m.user_src = memory(user_src_desc, engine, m.input_copy.data());
+    m.src_is_user = pd.src_desc() == user_src_desc;
+    if (m.src_is_user) {
+      m.src = m.user_src;
     } else {
       m.src = memory(pd.src_desc(), engine);
-      dnnl::reorder(user_src, m.src).execute(stream, user_src, m.src);
+      m.src_reorder = dnnl::reorder(m.user_src, m.src);
+      m.src_reorder.execute(stream, m.user_src, m.src);
     }
     std::vector<float> kernel_copy(kernel, kernel + s.kernel_elems());
     memory user_wei(user_wei_desc, engine, kernel_copy.data());
@@ -247,6 +252,13 @@ OnednnRunner::OnednnRunner(const SuiteShape& s, Activation activation,
 }
 
 OnednnRunner::~OnednnRunner() = default;
+
+void OnednnRunner::run_on(const float* input) {
+  Impl& m = *impl_;
+  m.user_src.set_data_handle(const_cast<float*>(input));  // oneDNN only reads a source
+  if (!m.src_is_user) m.src_reorder.execute(cpu_stream(), m.user_src, m.src);
+  run();
+}
 
 void OnednnRunner::run() {
   Impl& m = *impl_;
@@ -309,6 +321,7 @@ OnednnRunner::OnednnRunner(const SuiteShape&, Activation, OnednnFormulation form
 }
 OnednnRunner::~OnednnRunner() = default;
 void OnednnRunner::run() {}
+void OnednnRunner::run_on(const float*) {}
 std::vector<float> OnednnRunner::output() const {
   return {};
 }

@@ -56,6 +56,10 @@ class OnednnRunner {
 
   /// Executes the primitive once (the timed part).
   void run();
+  /// Executes it on `input` ((N, L, Cin) channels_last, the constructor's shape) in place of
+  /// the constructor's copy, as a host whose data moves does: the nwc formulations take the
+  /// pointer as their source, the others first reorder it into oneDNN's layout (timed too).
+  void run_on(const float* input);
   /// The last run's output as (N, Lout, F) channels_last (reordered back if blocked).
   std::vector<float> output() const;
 

@@ -1,5 +1,7 @@
 // convjit bench [--suite CSV] [--shape NAME] [--threads N] [--json OUT] [--quick]
 //               [--isa avx2|avx512] [--backend xbyak|llvm] [--engine NAME] [--activation NAME]
+// convjit bench --stream [--shape NAME] [--threads N] [--json OUT] [--quick] [--isa ISA]
+//               [--backend B] [--no-onednn] [--budget S] [--seed S]
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include "bench/bench_suite.hpp"
 #include "bench/micro_kernel.hpp"
 #include "bench/onednn_runner.hpp"
+#include "bench/stream_bench.hpp"
 #endif
 
 namespace convjit::tool {
@@ -27,6 +30,7 @@ void add_bench_command(CLI::App& app) {
     bool no_onednn = false;
     bool tuned = false;
     bool micro = false;
+    bool stream = false;
     std::string db;
   };
   auto args = std::make_shared<Args>();
@@ -77,6 +81,11 @@ void add_bench_command(CLI::App& app) {
                 "time only the micro-kernels: each strategy's generated inner loop alone, data\n"
                 "in L1, for every ISA this CPU runs, against the FMA peak (run it first on a new "
                 "CPU)");
+  cmd->add_flag("--stream", args->stream,
+                "the streaming table instead of the suite: one step of one new sample (1 and 64\n"
+                "streams) against recomputing the receptive window (convjit, oneDNN) and a plain\n"
+                "-O3 -march=native loop, and 256-row steps against the full-sequence kernel, on\n"
+                "issue 17's shapes (--shape picks one of them; --budget per measurement)");
   cmd->add_option("--db", args->db,
                   "tuning database of --tuned (default: $CONVJIT_TUNING_DB, else "
                   "./convjit_tuning.jsonl)");
@@ -87,6 +96,32 @@ void add_bench_command(CLI::App& app) {
       const auto results = bench::run_micro_kernels(peaks, o.quick ? 0.01 : 0.2);
       std::fputs(bench::format_micro_kernels(results, peaks).c_str(), stdout);
       set_exit_status(kExitOk);
+      return;
+    }
+    if (args->stream) {
+      bench::StreamBenchOptions so;
+      so.shape = o.shape;
+      so.threads = o.threads;
+      so.quick = o.quick;
+      so.isa = o.convjit.isa;
+      so.backend = o.convjit.backend;
+      so.use_onednn = !args->no_onednn;
+      so.budget_seconds = o.budget_seconds;
+      so.seed = o.seed;
+      bench::StreamBenchReport report;
+      try {
+        report = bench::run_stream_bench(so, &std::cerr);
+      } catch (const Error& e) {
+        if (e.argument() == "shape") throw CLI::ValidationError("--shape", e.what());
+        throw;
+      }
+      std::fputs(bench::format_stream_table(report).c_str(), stdout);
+      std::fflush(stdout);
+      if (!args->json.empty()) {
+        bench::write_stream_json_file(report, args->json);
+        fmt::print(stderr, "wrote {}\n", args->json);
+      }
+      set_exit_status(report.all_checks_ok() ? kExitOk : kExitFailure);
       return;
     }
     const auto activation = find_activation(args->activation);
