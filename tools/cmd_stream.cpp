@@ -76,9 +76,9 @@ CompileOptions compile_options(const StreamArgs& args) {
 /// Median seconds of one batched step of `chunk` (<= L) rows for every stream, in steady
 /// state: the timing state keeps stepping (as a live stream does); a stream told its
 /// sequence length (`same` with strides > 1) starts over when the next step would pass it.
-double time_step(const StreamKernel& sk, const PackedWeights& weights, const Shape3& shape,
+double time_step(const StreamKernel& sk, const PackedWeights& weights, const Shape3& rows_shape,
                  std::int64_t chunk, bool bounded, std::uint64_t seed) {
-  const std::int64_t N = shape[0], L = shape[1], C = shape[2];
+  const std::int64_t N = rows_shape[0], L = rows_shape[1], C = rows_shape[2];
   const std::vector<float> step_input = random_values(N * chunk * C, seed + 3);
   std::vector<float> step_output(
       static_cast<std::size_t>(N * sk.max_outputs(chunk) * sk.output_channels()));
@@ -96,12 +96,16 @@ int run_stream(const StreamArgs& args) {
   const Shape3 shape = checked_input_shape(args.input);
   const std::int64_t chunk = checked_chunk(args.chunk);
   const Conv1DSpec spec = parse_spec_argument(args.spec);
-  const std::int64_t N = shape[0], L = shape[1], C = shape[2];
+  // --input is in the spec's data_format order; the check works on rows (N, L, C).
+  const bool channels_first = spec.data_format == DataFormat::kChannelsFirst;
+  const std::int64_t N = shape[0], L = shape[channels_first ? 2 : 1],
+                     C = shape[channels_first ? 1 : 2];
+  const Shape3 rows_shape{N, L, C};
   const CompileOptions options = compile_options(args);
 
-  // The streaming kernel first: it names what it refuses (channels_first) before the whole
-  // kernel reads the shape in the other order. sequence_length is ignored but for `same`
-  // with strides > 1, whose windows depend on it.
+  // The streaming kernel first: it names what it refuses (an activation over time) before
+  // the whole kernel. sequence_length is ignored but for `same` with strides > 1, whose
+  // windows depend on it.
   StreamOptions stream_options;
   stream_options.sequence_length = L;
   const StreamKernel sk = compile_stream(spec, C, options, stream_options);
@@ -110,7 +114,7 @@ int run_stream(const StreamArgs& args) {
   const Kernel whole = Jit::default_jit().compile(spec, shape, options);
 
   const std::int64_t kernel_floats = spec.kernel_size * (C / spec.groups) * spec.filters;
-  const std::vector<float> input = random_values(N * L * C, args.seed);
+  const std::vector<float> input = random_values(N * L * C, args.seed);  // in --input order
   const std::vector<float> kernel = random_values(kernel_floats, args.seed + 1);
   const std::vector<float> bias = random_values(spec.filters, args.seed + 2);
   const float* bias_ptr = spec.use_bias ? bias.data() : nullptr;
@@ -118,10 +122,14 @@ int run_stream(const StreamArgs& args) {
   const PackedWeights whole_weights = whole.pack_weights(kernel.data(), bias_ptr);
   std::vector<float> whole_output(static_cast<std::size_t>(whole.output_size(N, L)));
   whole.run(input.data(), whole_weights, whole_output.data(), N, L);
-  const std::int64_t out_length = whole.output_shape(N, L)[1];
+  const Shape3 out_shape = whole.output_shape(N, L);
+  const std::int64_t out_length = out_shape[channels_first ? 2 : 1];
+  if (channels_first) whole_output = swap_last_axes(whole_output, N, out_shape[1], out_length);
 
   const PackedWeights stream_weights = sk.pack_weights(kernel.data(), bias_ptr);
-  const StreamedRows streamed = stream_in_chunks(sk, stream_weights, input, shape, chunk);
+  const std::vector<float> rows = channels_first ? swap_last_axes(input, N, C, L) : input;
+  const StreamedRows streamed =
+      stream_in_chunks(sk, stream_weights, rows, rows_shape, chunk, channels_first);
   const auto difference =
       first_stream_difference(streamed, whole_output, out_length, sk.output_channels());
   fmt::print("{}\n", bit_identical_line(difference));
@@ -131,7 +139,8 @@ int run_stream(const StreamArgs& args) {
   // ran them (and a stream told its length, same with strides > 1, cannot step past it).
   const bool bounded = spec.padding == Padding::kSame && spec.strides > 1;
   const std::int64_t timed_chunk = std::min(chunk, L);
-  const double step_seconds = time_step(sk, stream_weights, shape, timed_chunk, bounded, args.seed);
+  const double step_seconds =
+      time_step(sk, stream_weights, rows_shape, timed_chunk, bounded, args.seed);
   fmt::print("{}\n", step_line(step_seconds, timed_chunk, N));
   fmt::print("kernel: {}, isa {}, backend {}, threads {}, history {} rows, delay {}\n",
              sk.kernel().name(), isa_name(sk.kernel().isa()), sk.kernel().backend(),
@@ -148,9 +157,10 @@ void add_stream_command(CLI::App& app) {
       "(all N streams batched in each step), flush, and compare with Kernel::run on the whole\n"
       "sequence bit for bit ('bit-identical: yes|no ...'); then time one step ('step: X us').\n"
       "Exit 0 only when identical.");
-  cmd->add_option("spec", args->spec, "keyword syntax or get_config JSON (channels_last)")
+  cmd->add_option("spec", args->spec, "keyword syntax or get_config JSON")->required();
+  cmd->add_option("--input", args->input,
+                  "N,L,C (channels_first: N,C,L): N streams of length L, C channels")
       ->required();
-  cmd->add_option("--input", args->input, "N,L,C: N streams of length L, C channels")->required();
   cmd->add_option("--chunk", args->chunk, "T: input rows per step (>= 1; the last step shorter)")
       ->capture_default_str();
   cmd->add_option("--isa", args->isa, "ISA: auto, avx2, avx512")
@@ -169,7 +179,8 @@ void add_stream_command(CLI::App& app) {
       set_exit_status(run_stream(*args));
     } catch (const Error& e) {
       // As `run`: malformed syntax is a usage error, a spec or shape Keras rejects or a
-      // request this build cannot serve (channels_first, an ISA the CPU lacks) a failure.
+      // request this build cannot serve (an activation over time, an ISA the CPU lacks) a
+      // failure.
       fmt::print(stderr, "convjit: error: {}: {}\n", e.argument(), e.what());
       set_exit_status(e.code() == ErrorCode::kParseError ? kExitUsage : kExitFailure);
     }

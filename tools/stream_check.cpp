@@ -9,7 +9,7 @@ namespace convjit::tool {
 
 StreamedRows stream_in_chunks(const StreamKernel& sk, const PackedWeights& weights,
                               const std::vector<float>& input, const Shape3& shape,
-                              std::int64_t chunk) {
+                              std::int64_t chunk, bool channels_first) {
   const std::int64_t N = shape[0], L = shape[1], C = shape[2];
   const std::int64_t out_channels = sk.output_channels();
   StreamState state = sk.make_state(N);
@@ -19,30 +19,58 @@ StreamedRows stream_in_chunks(const StreamKernel& sk, const PackedWeights& weigh
       static_cast<std::size_t>(N * sk.max_outputs(step_rows) * out_channels));
   std::vector<std::int64_t> counts(static_cast<std::size_t>(N));
   StreamedRows streamed(static_cast<std::size_t>(N));
+  // Stream b's `count` outputs from `first`: rows, or channels_first (out_channels rows of
+  // `room` floats), appended as rows.
+  const auto take = [&](std::int64_t b, const float* first, std::int64_t count, std::int64_t room) {
+    auto& rows_of_b = streamed[static_cast<std::size_t>(b)];
+    if (!channels_first) {
+      rows_of_b.insert(rows_of_b.end(), first, first + count * out_channels);
+      return;
+    }
+    for (std::int64_t t = 0; t < count; ++t) {
+      for (std::int64_t c = 0; c < out_channels; ++c) rows_of_b.push_back(first[c * room + t]);
+    }
+  };
   for (std::int64_t t0 = 0; t0 < L; t0 += step_rows) {
     const std::int64_t rows = std::min(step_rows, L - t0);
-    // The batch step reads stream b's rows at [b * rows, (b + 1) * rows) and writes its
-    // outputs from row b * max_outputs(rows).
+    // The batch step reads stream b's [b * rows * C, (b + 1) * rows * C) floats ((rows, C)
+    // or channels_first (C, rows)) and writes its outputs from b * max_outputs(rows) rows.
     for (std::int64_t b = 0; b < N; ++b) {
-      std::memcpy(step_input.data() + b * rows * C, input.data() + (b * L + t0) * C,
-                  static_cast<std::size_t>(rows * C) * sizeof(float));
+      const float* from = input.data() + (b * L + t0) * C;
+      float* to = step_input.data() + b * rows * C;
+      if (!channels_first) {
+        std::memcpy(to, from, static_cast<std::size_t>(rows * C) * sizeof(float));
+        continue;
+      }
+      for (std::int64_t t = 0; t < rows; ++t) {
+        for (std::int64_t c = 0; c < C; ++c) to[c * rows + t] = from[t * C + c];
+      }
     }
     sk.step(step_input.data(), rows, weights, step_output.data(), state, nullptr, N, counts.data());
     const std::int64_t room = sk.max_outputs(rows);
     for (std::int64_t b = 0; b < N; ++b) {
-      const float* first = step_output.data() + b * room * out_channels;
-      auto& rows_of_b = streamed[static_cast<std::size_t>(b)];
-      rows_of_b.insert(rows_of_b.end(), first,
-                       first + counts[static_cast<std::size_t>(b)] * out_channels);
+      take(b, step_output.data() + b * room * out_channels, counts[static_cast<std::size_t>(b)],
+           room);
     }
   }
   std::vector<float> tail(static_cast<std::size_t>(sk.max_flush_outputs() * out_channels));
   for (std::int64_t b = 0; b < N; ++b) {
     const std::int64_t count = sk.flush(weights, tail.data(), state, b);
-    auto& rows_of_b = streamed[static_cast<std::size_t>(b)];
-    rows_of_b.insert(rows_of_b.end(), tail.begin(), tail.begin() + count * out_channels);
+    take(b, tail.data(), count, sk.max_flush_outputs());
   }
   return streamed;
+}
+
+/// (N, A, B) as (N, B, A).
+std::vector<float> swap_last_axes(const std::vector<float>& x, std::int64_t n, std::int64_t a,
+                                  std::int64_t b) {
+  std::vector<float> out(x.size());
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t p = 0; p < a; ++p) {
+      for (std::int64_t q = 0; q < b; ++q) out[(i * b + q) * a + p] = x[(i * a + p) * b + q];
+    }
+  }
+  return out;
 }
 
 std::optional<StreamDifference> first_stream_difference(const StreamedRows& streamed,

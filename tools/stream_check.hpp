@@ -16,11 +16,17 @@ namespace convjit::tool {
 /// output_channels() floats each.
 using StreamedRows = std::vector<std::vector<float>>;
 
-/// Runs the N streams of `input` (N, L, C) through `sk` in steps of `chunk` rows (the last
-/// step shorter), all N batched in each step with slot b for stream b, then flushes each.
+/// Runs the N streams of `input` (rows: N, L, C) through `sk` in steps of `chunk` rows (the
+/// last step shorter), all N batched in each step with slot b for stream b, then flushes each.
+/// channels_first: each step's chunks are (C, rows) and its outputs (channels, count), turned
+/// back into rows.
 StreamedRows stream_in_chunks(const StreamKernel& sk, const PackedWeights& weights,
                               const std::vector<float>& input, const Shape3& shape,
-                              std::int64_t chunk);
+                              std::int64_t chunk, bool channels_first);
+
+/// (N, A, B) as (N, B, A): channels_first data as rows and back.
+std::vector<float> swap_last_axes(const std::vector<float>& x, std::int64_t n, std::int64_t a,
+                                  std::int64_t b);
 
 /// Where streamed outputs first differ from the whole sequence's: the stream n, the output
 /// row t and the channel c, in that order of precedence.

@@ -117,12 +117,21 @@ TEST(StreamCli, HeaderNamesKernelHistoryAndDelay) {
       << r.output;
 }
 
-TEST(StreamCli, ChannelsFirstExitsOneNamingDataFormat) {
-  const Result r =
-      run_cli("stream filters=4,kernel_size=3,data_format=channels_first --input 1,10,3");
+TEST(StreamCli, ChannelsFirstStreamsWithInputInItsOrder) {
+  // --input N,C,L: 2 streams of 3 channels, length 30, in chunks of 4.
+  const Result r = run_cli(
+      "stream filters=5,kernel_size=3,dilation_rate=2,padding=same,data_format=channels_first "
+      "--input 2,3,30 --chunk 4");
+  expect_identical_run(r, 4, 2, "channels_first");
+}
+
+TEST(StreamCli, ActivationOverTimeExitsOneNamingIt) {
+  // channels_first softmax normalizes over time: every output needs the whole sequence.
+  const Result r = run_cli(
+      "stream filters=4,kernel_size=3,data_format=channels_first,activation=softmax --input "
+      "1,3,10");
   EXPECT_EQ(r.status, 1) << r.output;
-  EXPECT_NE(r.output.find("data_format"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("channels_last"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("activation"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("bit-identical"), std::string::npos) << r.output;
 }
 
