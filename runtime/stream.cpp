@@ -581,6 +581,16 @@ StreamSlots& state_for(const StreamLayout& L, const std::unique_ptr<StreamSlots>
   return *slots;
 }
 
+/// The weight pointers of a step, once the kernel is known to run on this CPU.
+detail::StepWeights runnable_weights(const StreamLayout& L, const detail::PackedBuffer& w) {
+  if (!L.compiled->runnable) {
+    throw Error(ErrorCode::kUnsupported, "isa",
+                fmt::format("Kernel {} uses isa={}, which this CPU lacks", L.compiled->name,
+                            isa_name(L.compiled->schedule().isa)));
+  }
+  return {w.weights.data(), L.compiled->problem.use_bias ? w.bias.data() : nullptr};
+}
+
 }  // namespace
 
 const Kernel& StreamKernel::kernel() const {
@@ -737,13 +747,7 @@ std::int64_t StreamKernel::step(const float* input, std::int64_t chunk,
                     "channels). Received: nullptr",
                     streams * out_rows * L.out_channels, streams, out_rows, L.out_channels));
   }
-  if (!L.compiled->runnable) {
-    throw Error(ErrorCode::kUnsupported, "isa",
-                fmt::format("Kernel {} uses isa={}, which this CPU lacks", L.compiled->name,
-                            isa_name(L.compiled->schedule().isa)));
-  }
-  const detail::StepWeights sw{w.weights.data(),
-                               L.compiled->problem.use_bias ? w.bias.data() : nullptr};
+  const detail::StepWeights sw = runnable_weights(L, w);
   auto one = [&](std::int64_t b, int threads) {
     const std::int64_t slot = slots != nullptr ? slots[b] : b;
     float* out_b = output + b * out_rows * L.out_channels;
@@ -791,13 +795,7 @@ std::int64_t StreamKernel::flush(const PackedWeights& weights, float* output,
                             "Received: nullptr",
                             (j1 - j0) * L.out_channels, j1 - j0, L.out_channels));
   }
-  if (!L.compiled->runnable) {
-    throw Error(ErrorCode::kUnsupported, "isa",
-                fmt::format("Kernel {} uses isa={}, which this CPU lacks", L.compiled->name,
-                            isa_name(L.compiled->schedule().isa)));
-  }
-  const detail::StepWeights sw{w.weights.data(),
-                               L.compiled->problem.use_bias ? w.bias.data() : nullptr};
+  const detail::StepWeights sw = runnable_weights(L, w);
   const float* rows = s.slot_rows(slot);
   const std::int64_t a = s.first_row[static_cast<std::size_t>(slot)];
   if (L.channels_first) {

@@ -10,17 +10,12 @@
 #include <fmt/format.h>
 
 #include "convjit/stream.hpp"
+#include "runtime/test_util.hpp"
 
 namespace convjit::testing_stream {
 
 /// Uniform floats in [-1, 1]: sums of them round, so a changed summation order shows.
-inline std::vector<float> uniform(std::int64_t count, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<std::size_t>(count));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
+using convjit::testing::uniform;
 
 /// Chunk lengths that add up to `length`: mostly single samples and short chunks, some
 /// longer than a slot's room (which then run in place), in random order.
