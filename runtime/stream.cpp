@@ -385,7 +385,7 @@ std::int64_t batched_step(const StreamLayout& L, StreamSlots& s, const float* in
     for (std::int64_t j = j0; j < j1; ++j) {
       pending[pending_count++] = {rows + (j - L.pad_left - a) * C,
                                   out_b + (j - j0) * L.out_channels};
-      if (pending_count == kGatherColumns) {
+      if (pending_count == L.gather_columns) {
         gather_outputs(L, pending, pending_count, w, L.threads);
         pending_count = 0;
       }
@@ -898,22 +898,28 @@ StreamKernel Jit::compile_stream(const Conv1DSpec& spec, std::int64_t channels,
   }
   layout->kernel_size = p.kernel;
   layout->dilation = p.dilation;
-  // Depthwise layers keep the per-stream path: a gathered window is as many floats as the
-  // outputs' multiply-adds (Mamba, 1536 channels K4, 64 streams: 160 us against 70-120).
-  if (s == 1 && !p.is_depthwise() && !channels_first) {
+  // Depthwise layers keep the per-stream path: there are no weights to share between
+  // streams, and a gathered window is as many floats as its outputs' multiply-adds (Mamba,
+  // 1536 channels K4, 64 streams, Zen 5: 160 us batched with G = 64, 67-71 with G = 10,
+  // 57-58 stream by stream).
+  if (s == 1 && !channels_first && !p.is_depthwise()) {
     // The batch kernel: the spec's schedule (so the same instructions in the same order
-    // compute every output), `valid`, dilation kGatherColumns. A schedule it cannot take
-    // leaves batches on the per-stream path.
+    // compute every output), `valid`, dilation G. G outputs' gathered windows (K * G rows)
+    // stay within 256 KiB, in L2: at most kGatherColumns, at least 8. A schedule it cannot
+    // take leaves batches on the per-stream path.
+    const std::int64_t G = std::clamp<std::int64_t>(
+        (std::int64_t{1} << 16) / std::max<std::int64_t>(p.kernel * p.in_channels, 1), 8,
+        detail::kGatherColumns);
     Conv1DSpec gather_spec = spec;
     gather_spec.padding = Padding::kValid;
-    gather_spec.dilation_rate = detail::kGatherColumns;
+    gather_spec.dilation_rate = G;
     CompileOptions gather_options = options;
     gather_options.schedule = kernel.schedule_text();
     gather_options.use_tuning_db = false;
     try {
       layout->gather = compile(gather_spec, {kDynamic, kDynamic, channels}, gather_options);
       layout->gather_compiled = layout->gather.impl_;
-      layout->gather_columns = detail::kGatherColumns;
+      layout->gather_columns = G;
     } catch (const Error&) {
       layout->gather_columns = 0;
     }
