@@ -10,8 +10,8 @@ target_include_directories(convjit_llvm SYSTEM PRIVATE ${LLVM_INCLUDE_DIRS})
 target_compile_definitions(convjit_llvm PRIVATE ${LLVM_DEFINITIONS})
 target_compile_options(convjit_llvm PRIVATE ${CONVJIT_WARNINGS})
 target_link_libraries(convjit_llvm PRIVATE LLVM fmt::fmt)
-# An object library whose objects go into libconvjit.a: the backend uses convjit's IR and
-# schedule, and convjit's Jit uses the backend (two static libraries would form a cycle).
+# An object library whose objects go into libconvjit.a (one archive for hosts to link). The
+# layers point down: the backend includes compiler/ only; runtime/backend_choice.cpp picks it.
 target_sources(convjit PRIVATE $<TARGET_OBJECTS:convjit_llvm>)
 target_link_libraries(convjit PRIVATE LLVM)
 target_compile_definitions(convjit PRIVATE CONVJIT_HAVE_LLVM_BACKEND=1)

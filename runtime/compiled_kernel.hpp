@@ -1,5 +1,5 @@
-// CompiledKernel — the immutable object behind a convjit::Kernel handle, the packed
-// weights buffer behind PackedWeights, and the code generator a Jit uses (Backend).
+// CompiledKernel — the immutable object behind a convjit::Kernel handle, and the packed
+// weights buffer behind PackedWeights.
 #pragma once
 
 #include <cstddef>
@@ -9,21 +9,13 @@
 #include <memory>
 #include <string>
 
+#include "compiler/backend/code_generator.hpp"
 #include "compiler/backend/generated_kernel.hpp"
 #include "compiler/problem.hpp"
 #include "convjit/isa.hpp"
 #include "convjit/spec.hpp"
 
 namespace convjit::detail {
-
-/// A machine-code generator: Problem + legal Schedule -> executable GeneratedKernel.
-struct Backend {
-  std::string name;  ///< part of the cache key and of the kernel's dump name
-  std::function<std::unique_ptr<GeneratedKernel>(const Problem&, const Schedule&)> generate;
-};
-
-/// The Xbyak backend (generate_xbyak), the default of every Jit.
-std::shared_ptr<const Backend> xbyak_backend();
 
 /// An owning float buffer aligned to 64 bytes (a cache line, a zmm register).
 class AlignedFloats {
@@ -48,7 +40,7 @@ class CompiledKernel {
   std::unique_ptr<GeneratedKernel> code;
   Shape3 input_shape{};   ///< as compiled, kDynamic kept
   Problem problem;        ///< make_problem(spec, input_shape)
-  std::string backend;    ///< Backend::name
+  std::string backend;    ///< CodeGenerator::name
   std::string name;       ///< code->name()
   std::string dump_name;  ///< file name stem of CONVJIT_DUMP files
   std::string layout;     ///< identifies the packed-weights layout (see weight_layout_id)

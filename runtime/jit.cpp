@@ -10,10 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/backend/llvm/llvm_jit_backend.hpp"
-#include "compiler/backend/xbyak/generate.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "runtime/backend_choice.hpp"
 #include "runtime/compiled_kernel.hpp"
 #include "runtime/isa_environment.hpp"
 #include "runtime/kernel_cache.hpp"
@@ -25,12 +24,6 @@
 
 namespace convjit {
 namespace detail {
-
-std::shared_ptr<const Backend> xbyak_backend() {
-  static const std::shared_ptr<const Backend> backend = std::make_shared<const Backend>(
-      Backend{"xbyak", [](const Problem& p, const Schedule& s) { return generate_xbyak(p, s); }});
-  return backend;
-}
 
 namespace {
 
@@ -95,7 +88,7 @@ std::string dump_name(const CompiledKernel& k, const std::string& schedule_text)
   return name;
 }
 
-std::shared_ptr<const CompiledKernel> build(const Backend& backend, const Conv1DSpec& spec,
+std::shared_ptr<const CompiledKernel> build(const CodeGenerator& backend, const Conv1DSpec& spec,
                                             const Shape3& input_shape, Isa isa,
                                             const std::string& schedule_text) {
   const Problem p = make_problem(spec, input_shape);
@@ -132,9 +125,9 @@ std::shared_ptr<const CompiledKernel> build(const Backend& backend, const Conv1D
 }  // namespace detail
 
 struct Jit::Impl {
-  Impl(std::size_t capacity, std::shared_ptr<const detail::Backend> b)
+  Impl(std::size_t capacity, std::shared_ptr<const detail::CodeGenerator> b)
       : backend(std::move(b)), cache(capacity) {}
-  std::shared_ptr<const detail::Backend> backend;
+  std::shared_ptr<const detail::CodeGenerator> backend;
   bool own_backend = false;  // not the default Xbyak backend: CompileOptions::backend is ignored
   detail::Cache cache;
   std::string tuning_db;  // JitOptions::tuning_db
@@ -170,14 +163,14 @@ struct Jit::Impl {
   }
 };
 
-Jit::Jit(JitOptions options) : Jit(options, detail::xbyak_backend()) {}
+Jit::Jit(JitOptions options) : Jit(options, detail::xbyak_code_generator()) {}
 
-Jit::Jit(JitOptions options, std::shared_ptr<const detail::Backend> backend) {
+Jit::Jit(JitOptions options, std::shared_ptr<const detail::CodeGenerator> backend) {
   if (!backend || !backend->generate) {
     throw Error(ErrorCode::kInvalidValue, "backend", "A Jit needs a backend with a generator");
   }
   impl_ = std::make_unique<Impl>(options.capacity, std::move(backend));
-  impl_->own_backend = impl_->backend != detail::xbyak_backend();
+  impl_->own_backend = impl_->backend != detail::xbyak_code_generator();
   impl_->tuning_db = options.tuning_db;
 }
 
@@ -202,14 +195,14 @@ Kernel Jit::compile(const Conv1DSpec& spec, const Shape3& input_shape,
                             options.cpu));
   }
   Isa isa = Isa::kAuto;
-  std::shared_ptr<const detail::Backend> llvm_backend;
+  std::shared_ptr<const detail::CodeGenerator> llvm_backend;
   if (use_llvm) {
     llvm_backend =
-        detail::llvm_backend_for(options, &isa, [&] { return detail::pick_isa(options); });
+        detail::llvm_code_generator_for(options, &isa, [&] { return detail::pick_isa(options); });
   } else {
     isa = detail::pick_isa(options);
   }
-  const detail::Backend& backend = use_llvm ? *llvm_backend : *impl_->backend;
+  const detail::CodeGenerator& backend = use_llvm ? *llvm_backend : *impl_->backend;
   const int threads =
       options.threads > 0 ? options.threads : detail::ThreadPool::hardware_threads();
   // Without an explicit schedule, a tuning database may supply one (docs/tuning.md). Such a

@@ -15,7 +15,7 @@
 namespace convjit {
 
 namespace detail {
-struct Backend;
+struct CodeGenerator;
 }  // namespace detail
 
 class StreamKernel;
@@ -62,7 +62,7 @@ struct CompileOptions {
   bool use_tuning_db = true;
   /// The code generator. kAuto: CONVJIT_BACKEND=xbyak|llvm when set (read once per process),
   /// else Xbyak, or LLVM with cpu "x86-64" when this CPU lacks AVX2+FMA. A Jit made with its
-  /// own detail::Backend ignores it. The backend is part of the cache key.
+  /// own detail::CodeGenerator ignores it. The backend is part of the cache key.
   Backend backend = Backend::kAuto;
   /// LLVM backend only: the CPU to generate code for, as LLVM names it: "x86-64" (SSE2: runs on
   /// every x86-64 CPU; the avx2 schedule's 8-float vectors become pairs of SSE registers),
@@ -103,7 +103,7 @@ class Jit {
  public:
   explicit Jit(JitOptions options = {});
   /// A Jit generating code with another backend (detail API: tests, alternative backends).
-  Jit(JitOptions options, std::shared_ptr<const detail::Backend> backend);
+  Jit(JitOptions options, std::shared_ptr<const detail::CodeGenerator> backend);
   ~Jit();
   Jit(const Jit&) = delete;
   Jit& operator=(const Jit&) = delete;

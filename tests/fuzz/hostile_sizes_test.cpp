@@ -24,9 +24,9 @@ JitOptions jit_options(std::size_t capacity) {
 /// A backend that counts its calls and never generates: refusals must come before it.
 struct CountingBackend {
   std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
-  std::shared_ptr<const detail::Backend> backend() const {
+  std::shared_ptr<const detail::CodeGenerator> backend() const {
     auto counter = calls;
-    auto b = std::make_shared<detail::Backend>();
+    auto b = std::make_shared<detail::CodeGenerator>();
     b->name = "counting";
     b->generate = [counter](const detail::Problem&,
                             const detail::Schedule&) -> std::unique_ptr<detail::GeneratedKernel> {

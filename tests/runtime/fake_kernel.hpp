@@ -123,9 +123,9 @@ class FakeKernel final : public GeneratedKernel {
 };
 
 /// A backend named `name` making FakeKernels; `state` must outlive it.
-inline std::shared_ptr<const detail::Backend> make_fake_backend(FakeBackendState& state,
-                                                                std::string name = "fake") {
-  auto backend = std::make_shared<detail::Backend>();
+inline std::shared_ptr<const detail::CodeGenerator> make_fake_backend(FakeBackendState& state,
+                                                                      std::string name = "fake") {
+  auto backend = std::make_shared<detail::CodeGenerator>();
   backend->name = std::move(name);
   backend->generate = [&state](const Problem& p,
                                const Schedule& s) -> std::unique_ptr<GeneratedKernel> {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/backend/code_generator.hpp"
 #include "compiler/backend/xbyak/xbyak_kernel.hpp"
 #include "convjit/error.hpp"
 
@@ -15,6 +16,13 @@ std::unique_ptr<GeneratedKernel> generate_xbyak(const Problem& p, const Schedule
     throw Error(ErrorCode::kUnsupported, "schedule",
                 fmt::format("Xbyak code generation failed: {} ({})", e.what(), p.to_string()));
   }
+}
+
+std::shared_ptr<const CodeGenerator> xbyak_code_generator() {
+  static const std::shared_ptr<const CodeGenerator> generator =
+      std::make_shared<const CodeGenerator>(CodeGenerator{
+          "xbyak", [](const Problem& p, const Schedule& s) { return generate_xbyak(p, s); }});
+  return generator;
 }
 
 }  // namespace convjit::detail

@@ -1,14 +1,14 @@
-// The LLVM backend as a Jit sees it: which compiles use it (CompileOptions::backend,
-// CONVJIT_BACKEND, the fallback on CPUs without AVX2) and the detail::Backend objects that
-// generate its kernels. No LLVM headers.
+// Which code generator compiles a kernel: CompileOptions::backend and ::cpu, the
+// CONVJIT_BACKEND variable, and the fallback to LLVM on CPUs without AVX2.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <string>
 
+#include "compiler/backend/code_generator.hpp"
 #include "convjit/isa.hpp"
 #include "convjit/jit.hpp"
-#include "runtime/compiled_kernel.hpp"
 
 namespace convjit::detail {
 
@@ -21,12 +21,13 @@ void reload_backend_environment();
 /// Error(kUnknownName, "CONVJIT_BACKEND") for another value of the variable.
 bool wants_llvm_backend(const CompileOptions& options);
 
-/// The Backend for an LLVM compile and, in *isa, the ISA of its schedule (never kAuto).
+/// The LLVM CodeGenerator for a compile and, in *isa, the ISA of its schedule (never kAuto).
 /// `pick_isa` resolves the ISA as the Jit does (option, schedule word, CONVJIT_ISA, host);
 /// it is not called for an explicit `options.cpu`, whose own ISA is used, nor on a CPU
 /// without AVX2 (cpu "x86-64", the avx2 schedule). Throws Error for a bad cpu (see
-/// CompileOptions::cpu). Cheap on repeated calls: backends are made once per target.
-std::shared_ptr<const Backend> llvm_backend_for(const CompileOptions& options, Isa* isa,
-                                                const std::function<Isa()>& pick_isa);
+/// CompileOptions::cpu). Cheap on repeated calls: generators are made once per target.
+std::shared_ptr<const CodeGenerator> llvm_code_generator_for(const CompileOptions& options,
+                                                             Isa* isa,
+                                                             const std::function<Isa()>& pick_isa);
 
 }  // namespace convjit::detail

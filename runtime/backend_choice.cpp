@@ -1,16 +1,15 @@
-// CompileOptions::backend and ::cpu resolved to an LLVM Backend; the public backend names.
-#include "compiler/backend/llvm/llvm_jit_backend.hpp"
+// CompileOptions::backend and ::cpu resolved to a CodeGenerator; the public backend names.
+#include "runtime/backend_choice.hpp"
 
 #include <fmt/format.h>
 
 #include <atomic>
 #include <cstdlib>
-#include <map>
 #include <mutex>
 #include <string>
-#include <utility>
+#include <vector>
 
-#include "compiler/backend/llvm/llvm_backend.hpp"
+#include "compiler/backend/llvm/llvm_code_generator.hpp"
 #include "runtime/isa_environment.hpp"
 
 namespace convjit {
@@ -43,43 +42,6 @@ struct BackendEnvironment {
 BackendEnvironment& backend_env() {
   static BackendEnvironment* env = new BackendEnvironment();  // never destroyed
   return *env;
-}
-
-std::shared_ptr<const Backend> make_backend(const LlvmTarget& t, bool default_cpu) {
-  auto b = std::make_shared<Backend>();
-  b->name = default_cpu ? std::string("llvm") : "llvm-" + t.cpu;
-  b->generate = [t](const Problem& p, const Schedule& s) { return generate_llvm(p, s, t); };
-  return b;
-}
-
-/// Backends for an empty cpu, one per schedule ISA (made on first use).
-std::shared_ptr<const Backend> default_cpu_backend(Isa isa) {
-  static std::mutex mutex;
-  static std::map<Isa, std::shared_ptr<const Backend>>* backends =
-      new std::map<Isa, std::shared_ptr<const Backend>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& b = (*backends)[isa];
-  if (!b) b = make_backend(llvm_target("", isa), true);
-  return b;
-}
-
-struct NamedTarget {
-  LlvmTarget target;
-  std::shared_ptr<const Backend> backend;
-};
-
-/// Targets and backends for an explicit cpu, keyed by cpu and requested ISA.
-const NamedTarget& named_target(const std::string& cpu, Isa isa) {
-  static std::mutex mutex;
-  static std::map<std::pair<std::string, Isa>, NamedTarget>* targets =
-      new std::map<std::pair<std::string, Isa>, NamedTarget>();
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = targets->find({cpu, isa});
-  if (it != targets->end()) return it->second;
-  NamedTarget named;
-  named.target = llvm_target(cpu, isa);  // throws for unknown names before caching
-  named.backend = make_backend(named.target, false);
-  return targets->emplace(std::make_pair(cpu, isa), std::move(named)).first->second;
 }
 
 }  // namespace
@@ -115,8 +77,9 @@ bool wants_llvm_backend(const CompileOptions& options) {
               fmt::format("Unknown backend: CONVJIT_BACKEND={}. Expected xbyak or llvm", env));
 }
 
-std::shared_ptr<const Backend> llvm_backend_for(const CompileOptions& options, Isa* isa,
-                                                const std::function<Isa()>& pick_isa) {
+std::shared_ptr<const CodeGenerator> llvm_code_generator_for(const CompileOptions& options,
+                                                             Isa* isa,
+                                                             const std::function<Isa()>& pick_isa) {
   std::string cpu = options.cpu;
   if (cpu.empty() && options.isa == Isa::kAuto && isa_environment().empty() &&
       !host_supports(Isa::kAvx2)) {
@@ -124,9 +87,9 @@ std::shared_ptr<const Backend> llvm_backend_for(const CompileOptions& options, I
   }
   if (cpu.empty()) {
     *isa = pick_isa();
-    return default_cpu_backend(*isa);
+    return llvm_code_generator(*isa);
   }
-  const NamedTarget& named = named_target(cpu, options.isa);
+  const LlvmCpuGenerator& named = llvm_code_generator_for_cpu(cpu, options.isa);
   if (!options.allow_unsupported_isa) {
     const std::vector<std::string> missing = missing_host_features(named.target);
     if (!missing.empty()) {
@@ -137,7 +100,7 @@ std::shared_ptr<const Backend> llvm_backend_for(const CompileOptions& options, I
     }
   }
   *isa = named.target.schedule_isa;
-  return named.backend;
+  return named.generator;
 }
 
 }  // namespace detail
