@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "compiler/backend/llvm/llvm_code_generator.hpp"
-#include "runtime/isa_environment.hpp"
+#include "compiler/environment.hpp"
 
 namespace convjit {
 
@@ -31,45 +31,10 @@ std::optional<Backend> find_backend(std::string_view name) {
 }
 
 namespace detail {
-namespace {
-
-struct BackendEnvironment {
-  std::mutex mutex;
-  std::atomic<bool> loaded{false};
-  std::string value;
-};
-
-BackendEnvironment& backend_env() {
-  static BackendEnvironment* env = new BackendEnvironment();  // never destroyed
-  return *env;
-}
-
-}  // namespace
-
-std::string backend_environment() {
-  BackendEnvironment& env = backend_env();
-  if (!env.loaded.load(std::memory_order_acquire)) {
-    std::lock_guard<std::mutex> lock(env.mutex);
-    if (!env.loaded.load(std::memory_order_relaxed)) {
-      const char* value = std::getenv("CONVJIT_BACKEND");
-      env.value = value == nullptr ? "" : value;
-      env.loaded.store(true, std::memory_order_release);
-    }
-  }
-  return env.value;
-}
-
-void reload_backend_environment() {
-  BackendEnvironment& env = backend_env();
-  std::lock_guard<std::mutex> lock(env.mutex);
-  const char* value = std::getenv("CONVJIT_BACKEND");
-  env.value = value == nullptr ? "" : value;
-  env.loaded.store(true, std::memory_order_release);
-}
 
 bool wants_llvm_backend(const CompileOptions& options) {
   if (options.backend != convjit::Backend::kAuto) return options.backend == convjit::Backend::kLlvm;
-  const std::string env = backend_environment();
+  const std::string& env = environment().backend;
   if (env.empty() || env == "auto") return !host_supports(Isa::kAvx2);
   if (env == "llvm") return true;
   if (env == "xbyak") return false;
@@ -81,7 +46,7 @@ std::shared_ptr<const CodeGenerator> llvm_code_generator_for(const CompileOption
                                                              Isa* isa,
                                                              const std::function<Isa()>& pick_isa) {
   std::string cpu = options.cpu;
-  if (cpu.empty() && options.isa == Isa::kAuto && isa_environment().empty() &&
+  if (cpu.empty() && options.isa == Isa::kAuto && environment().isa.empty() &&
       !host_supports(Isa::kAvx2)) {
     cpu = "x86-64";  // no AVX2: baseline code, which every x86-64 CPU runs
   }

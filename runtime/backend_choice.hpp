@@ -12,10 +12,6 @@
 
 namespace convjit::detail {
 
-/// The CONVJIT_BACKEND value ("" when unset), read once (reload_backend_environment rereads).
-std::string backend_environment();
-void reload_backend_environment();
-
 /// True when a compile with `options` uses the LLVM backend: backend kLlvm; or kAuto with
 /// CONVJIT_BACKEND=llvm, or with CONVJIT_BACKEND unset on a CPU without AVX2+FMA. Throws
 /// Error(kUnknownName, "CONVJIT_BACKEND") for another value of the variable.

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "compiler/environment.hpp"
 #include "convjit/error.hpp"
-#include "runtime/isa_environment.hpp"
 
 namespace convjit {
 namespace {
@@ -71,43 +71,9 @@ Isa best_host_isa() {
               "This CPU supports neither AVX2+FMA nor AVX-512; convjit's JIT needs one of them");
 }
 
-/// The cached CONVJIT_ISA value: an immutable string published through an atomic pointer.
-/// Every value ever published stays alive (reloads are rare), so readers need no lock.
-struct IsaEnvironment {
-  std::mutex mutex;  // serializes reloads
-  std::atomic<const std::string*> value{nullptr};
-  std::vector<std::unique_ptr<std::string>> all;  // every value ever published
-};
-
-IsaEnvironment& isa_env() {
-  static IsaEnvironment env;
-  return env;
-}
-
-const std::string& load_isa_environment() {
-  IsaEnvironment& env = isa_env();
-  if (const std::string* v = env.value.load(std::memory_order_acquire)) return *v;
-  detail::reload_isa_environment();
-  return *env.value.load(std::memory_order_acquire);
-}
-
 }  // namespace
 
-namespace detail {
-
-std::string isa_environment() {
-  return load_isa_environment();
-}
-
-void reload_isa_environment() {
-  IsaEnvironment& env = isa_env();
-  std::lock_guard<std::mutex> lock(env.mutex);
-  const char* raw = std::getenv("CONVJIT_ISA");
-  env.all.push_back(std::make_unique<std::string>(raw == nullptr ? "" : raw));
-  env.value.store(env.all.back().get(), std::memory_order_release);
-}
-
-}  // namespace detail
+namespace detail {}  // namespace detail
 
 const char* isa_name(Isa isa) {
   switch (isa) {
@@ -137,7 +103,7 @@ bool host_supports(Isa isa) {
 Isa resolve_isa(Isa requested) {
   const char* source = "isa";  // what forced the ISA, for the message
   if (requested == Isa::kAuto) {
-    const std::string& env = load_isa_environment();
+    const std::string& env = detail::environment().isa;
     if (!env.empty()) {
       const auto forced = find_isa(env);
       if (!forced) {

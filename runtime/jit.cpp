@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/environment.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "runtime/backend_choice.hpp"
 #include "runtime/compiled_kernel.hpp"
-#include "runtime/isa_environment.hpp"
 #include "runtime/kernel_cache.hpp"
 #include "runtime/kernel_dump.hpp"
 #include "runtime/perf_map.hpp"
@@ -66,7 +66,7 @@ Isa pick_isa(const CompileOptions& options) {
   }
   if (!options.allow_unsupported_isa) return resolve_isa(requested);
   if (requested == Isa::kAuto) {
-    const std::string env = isa_environment();
+    const std::string& env = environment().isa;
     if (!env.empty()) {
       const auto forced = find_isa(env);
       if (forced && *forced != Isa::kAuto) requested = *forced;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 
+#include "compiler/environment.hpp"
 #include "runtime/compiled_kernel.hpp"
 #include "runtime/debug_output.hpp"
 
@@ -39,8 +40,7 @@ bool write_file(const std::string& path, const void* data, std::size_t size) {
 }  // namespace
 
 std::string dump_directory() {
-  const char* dir = std::getenv("CONVJIT_DUMP");
-  return dir == nullptr ? std::string() : std::string(dir);
+  return environment().dump_dir;
 }
 
 std::string sanitize_file_name(const std::string& name) {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 
+#include "compiler/environment.hpp"
 #include "runtime/compiled_kernel.hpp"
 #include "runtime/debug_output.hpp"
 
@@ -27,8 +28,7 @@ void report_once(const std::string& path, const char* what) {
 }  // namespace
 
 bool perf_map_enabled() {
-  const char* value = std::getenv("CONVJIT_PERF_MAP");
-  return value != nullptr && value[0] != '\0' && std::strcmp(value, "0") != 0;
+  return environment().perf_map;
 }
 
 std::string perf_map_path() {

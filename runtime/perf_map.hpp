@@ -8,8 +8,8 @@ namespace convjit::detail {
 
 class CompiledKernel;
 
-/// True when CONVJIT_PERF_MAP is set to something other than "" or "0". Read on every call
-/// (a getenv, cheap next to a compile), so a process may switch it on at any time.
+/// True when CONVJIT_PERF_MAP is set to something other than "" or "0" (read once with the
+/// other CONVJIT_* variables: compiler/environment.hpp).
 bool perf_map_enabled();
 
 /// /tmp/perf-<pid>.map: where perf looks for the symbols of JIT code of process <pid>.

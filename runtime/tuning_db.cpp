@@ -1,5 +1,7 @@
 #include "runtime/tuning_db.hpp"
 
+#include "compiler/environment.hpp"
+
 #include "compiler/target/fma_units.hpp"
 
 #include <fcntl.h>
@@ -392,11 +394,7 @@ std::string host_cpu_features() {
 }
 
 std::string tuning_db_environment() {
-  static const std::string value = [] {
-    const char* raw = std::getenv("CONVJIT_TUNING_DB");
-    return std::string(raw == nullptr ? "" : raw);
-  }();
-  return value;
+  return environment().tuning_db;
 }
 
 }  // namespace convjit::detail

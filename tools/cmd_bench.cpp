@@ -15,6 +15,7 @@
 #include "bench/micro_kernel.hpp"
 #include "bench/onednn_runner.hpp"
 #include "bench/stream_bench.hpp"
+#include "compiler/environment.hpp"
 #endif
 
 namespace convjit::tool {
@@ -135,8 +136,8 @@ void add_bench_command(CLI::App& app) {
     if (args->tuned) {
       o.tuning_db = args->db;
       if (o.tuning_db.empty()) {
-        const char* env = std::getenv("CONVJIT_TUNING_DB");
-        o.tuning_db = env != nullptr && *env != '\0' ? env : "convjit_tuning.jsonl";
+        const std::string& env = detail::environment().tuning_db;
+        o.tuning_db = !env.empty() ? env : "convjit_tuning.jsonl";
       }
     }
     // Check --shape before the (slow) peak probe: an unknown name lists the valid ones.

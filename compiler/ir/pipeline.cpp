@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "compiler/environment.hpp"
 #include "compiler/ir/lower.hpp"
 #include "compiler/ir/parallelize.hpp"
 #include "compiler/ir/printer.hpp"
@@ -16,18 +17,11 @@
 namespace convjit::detail::ir {
 
 bool pipeline_debug_print() {
-  const char* v = std::getenv("CONVJIT_DEBUG");
-  return v != nullptr && std::atoi(v) >= 2;
+  return environment().debug >= 2;
 }
 
 bool pipeline_verify_each_pass() {
-  const char* v = std::getenv("CONVJIT_VERIFY");
-  if (v != nullptr) return std::strcmp(v, "0") != 0;
-#ifdef NDEBUG
-  return false;
-#else
-  return true;
-#endif
+  return environment().verify;
 }
 
 namespace {

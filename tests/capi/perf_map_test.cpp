@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "convjit/convjit.hpp"
+#include "runtime/test_util.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -25,30 +26,7 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
-/// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old, had_ = true;
-    if (value) {
-      setenv(name, value, 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (had_) {
-      setenv(name_, old_.c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::string old_;
-  bool had_ = false;
-};
+using testing::ScopedEnv;  // reloads the library's read-once environment
 
 /// True when [start, start + size) lies inside one executable mapping of this process.
 bool in_executable_mapping(std::uintptr_t start, std::size_t size) {
@@ -68,7 +46,7 @@ TEST(PerfMap, PathIsPerfsConvention) {
 
 TEST(PerfMap, EnabledByAnyValueButEmptyAndZero) {
   {
-    ScopedEnv env("CONVJIT_PERF_MAP", nullptr);
+    ScopedEnv env("CONVJIT_PERF_MAP", std::nullopt);
     EXPECT_FALSE(perf_map_enabled());
   }
   {

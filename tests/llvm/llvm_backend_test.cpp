@@ -18,6 +18,7 @@
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
 #include "convjit/jit.hpp"
+#include "runtime/test_util.hpp"
 
 namespace convjit {
 namespace {
@@ -305,10 +306,11 @@ TEST(LlvmDump, WritesLlvmIrBesideCodeAndListing) {
   const auto dir = std::filesystem::temp_directory_path() / "convjit_llvm_dump_test";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  ::setenv("CONVJIT_DUMP", dir.c_str(), 1);
-  Jit jit;
-  jit.compile(parse_spec("filters=4,kernel_size=2"), {1, 9, 3}, llvm_options("x86-64"));
-  ::unsetenv("CONVJIT_DUMP");
+  {
+    const testing::ScopedEnv dump("CONVJIT_DUMP", dir.string());  // reloads the environment
+    Jit jit;
+    jit.compile(parse_spec("filters=4,kernel_size=2"), {1, 9, 3}, llvm_options("x86-64"));
+  }
   int ll = 0, s = 0, bin = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     const std::string ext = e.path().extension().string();

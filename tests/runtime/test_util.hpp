@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "runtime/isa_environment.hpp"
+#include "compiler/environment.hpp"
 
 namespace convjit::testing {
 
-/// Sets (or unsets, with nullopt) an environment variable for one scope. CONVJIT_ISA, which
-/// the library reads once, is reloaded on entry and exit.
+/// Sets (or unsets, with nullopt) an environment variable for one scope. The library reads
+/// CONVJIT_* once (detail::environment()); it is reloaded on entry and exit.
 class ScopedEnv {
  public:
   ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
@@ -23,7 +23,7 @@ class ScopedEnv {
     } else {
       unsetenv(name);
     }
-    detail::reload_isa_environment();
+    detail::reload_environment();
   }
   ~ScopedEnv() {
     if (old_) {
@@ -31,7 +31,7 @@ class ScopedEnv {
     } else {
       unsetenv(name_);
     }
-    detail::reload_isa_environment();
+    detail::reload_environment();
   }
   ScopedEnv(const ScopedEnv&) = delete;
   ScopedEnv& operator=(const ScopedEnv&) = delete;

@@ -22,6 +22,7 @@
 #include "compiler/backend/llvm/llvm_codegen.hpp"
 #include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
+#include "compiler/environment.hpp"
 #include "compiler/ir/pack_weights.hpp"
 
 namespace convjit::detail {
@@ -30,20 +31,12 @@ namespace {
 constexpr const char* kPrefix = "convjit";
 
 int debug_level() {
-  static const int level = [] {
-    const char* v = std::getenv("CONVJIT_DEBUG");
-    return v == nullptr ? 0 : std::atoi(v);
-  }();
-  return level;
+  return environment().debug;
 }
 
 /// The JIT's optimization level: O2 (compile time matters), CONVJIT_LLVM_OPT=3 for O3.
 int opt_level() {
-  static const int level = [] {
-    const char* v = std::getenv("CONVJIT_LLVM_OPT");
-    return v != nullptr && std::atoi(v) >= 3 ? 3 : 2;
-  }();
-  return level;
+  return environment().llvm_opt;
 }
 
 [[noreturn]] void jit_bug(const std::string& what) {
