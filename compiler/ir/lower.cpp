@@ -9,15 +9,16 @@
 #include <utility>
 
 #include "compiler/ir/pack_weights.hpp"
+#include "compiler/target/target.hpp"
 
 namespace convjit::detail::ir {
 namespace {
 
 int lanes_of(Isa isa) {
-  return isa == Isa::kAvx2 ? 8 : 16;
+  return isa_target(isa).lanes;
 }
 int registers_of(Isa isa) {
-  return isa == Isa::kAvx2 ? 16 : 32;
+  return isa_target(isa).vector_registers;
 }
 
 /// Strides of a [n][t][c] tensor, as expressions.

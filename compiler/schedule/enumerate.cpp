@@ -6,16 +6,14 @@
 #include <string>
 #include <utility>
 
+#include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 
 namespace convjit::detail {
 namespace {
 
-constexpr double kL1Bytes = 32 * 1024;
-constexpr double kL2Bytes = 1024 * 1024;
-
 int register_count(Isa isa) {
-  return isa == Isa::kAvx2 ? 16 : 32;
+  return isa_target(isa).vector_registers;
 }
 
 bool is_legal(const Schedule& s, const Problem& p) {

@@ -7,13 +7,10 @@
 
 #include "compiler/schedule/schedule.hpp"
 #include "compiler/target/fma_units.hpp"
+#include "compiler/target/target.hpp"
 
 namespace convjit::detail {
 namespace {
-
-constexpr std::int64_t kL1Bytes = 32 * 1024;         // per-core L1d of every AVX2/AVX-512 x86 core
-constexpr std::int64_t kL2Bytes = 1024 * 1024;       // a typical per-core L2 (1-2 MiB)
-constexpr std::int64_t kL3Bytes = 32 * 1024 * 1024;  // a typical last-level cache
 
 Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   auto note = [&](std::string line) {
@@ -21,8 +18,8 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   };
   Schedule s;
   s.isa = isa == Isa::kAvx2 ? Isa::kAvx2 : Isa::kAvx512;
-  s.vector_lanes = s.isa == Isa::kAvx2 ? 8 : 16;
-  const int registers = s.isa == Isa::kAvx2 ? 16 : 32;
+  s.vector_lanes = isa_target(s.isa).lanes;
+  const int registers = isa_target(s.isa).vector_registers;
   note(fmt::format("isa={} vector_lanes={}: {} float lanes and {} vector registers",
                    isa_name(s.isa), s.vector_lanes, s.vector_lanes, registers));
   // The FMA width of this CPU (CPUID). On full-width 512-bit units the loads of a

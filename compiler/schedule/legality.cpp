@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 
 namespace convjit::detail {
@@ -17,8 +18,8 @@ void check_legal(const Schedule& s, const Problem& p) {
   if (s.isa != Isa::kAvx2 && s.isa != Isa::kAvx512) {
     refuse("isa", "must be avx2 or avx512 (auto is resolved before scheduling)");
   }
-  const int lanes = s.isa == Isa::kAvx2 ? 8 : 16;
-  const int registers = s.isa == Isa::kAvx2 ? 16 : 32;
+  const int lanes = isa_target(s.isa).lanes;
+  const int registers = isa_target(s.isa).vector_registers;
   if (s.vector_lanes != lanes) {
     refuse("vector_lanes", fmt::format("{} has {} float lanes, got vector_lanes={}",
                                        isa_name(s.isa), lanes, s.vector_lanes));

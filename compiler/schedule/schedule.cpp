@@ -6,6 +6,7 @@
 #include <set>
 #include <vector>
 
+#include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 
 namespace convjit::detail {
@@ -160,7 +161,7 @@ Schedule parse_schedule(std::string_view text) {
     }
   }
   // The lanes follow the ISA unless given: "isa=avx2" alone is a complete schedule.
-  if (!lanes_given) s.vector_lanes = s.isa == Isa::kAvx2 ? 8 : 16;
+  if (!lanes_given) s.vector_lanes = isa_target(s.isa).lanes;
   return s;
 }
 

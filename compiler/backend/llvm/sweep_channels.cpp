@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler/ir/mutate.hpp"
+#include "compiler/target/target.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -151,7 +152,6 @@ ir::Func sweep_channel_blocks(const ir::Func& f, const Schedule& s) {
   if (!depthwise) {
     // Direct: one group whose blocks' weights all stay in L1 (the first layer: C = 1), as
     // the Xbyak direct sweep; wider weights would be reloaded from L2 on every tile.
-    constexpr std::int64_t kSweepWeightBytes = 24 * 1024;
     const std::int64_t block_bytes = p.kernel * p.ic_per_group * bw * 4;
     if (p.groups != 1 || p.oc_per_group < 2 * bw ||
         block_bytes * (p.oc_per_group / bw) > kSweepWeightBytes) {

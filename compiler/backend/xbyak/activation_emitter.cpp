@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "compiler/backend/xbyak/jit_check.hpp"
+#include "compiler/target/target.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -641,7 +642,7 @@ void ActivationEmitter::emit(int value, const std::vector<int>& temps) {
   CONVJIT_JIT_CHECK(!constants_emitted_);
   const int needed = temps_needed();
   CONVJIT_JIT_CHECK(static_cast<int>(temps.size()) >= needed);
-  const int registers = isa_ == Isa::kAvx512 ? 32 : 16;
+  const int registers = isa_target(isa_).vector_registers;
   std::uint32_t seen = 0;
   for (int i = -1; i < needed; ++i) {
     const int r = i < 0 ? value : temps[static_cast<std::size_t>(i)];

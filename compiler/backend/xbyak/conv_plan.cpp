@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "compiler/backend/xbyak/activation_emitter.hpp"
+#include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 
 namespace convjit::detail {
@@ -91,8 +92,8 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
   ConvPlan plan;
   if (s.isa != Isa::kAvx2 && s.isa != Isa::kAvx512) illegal("isa", "must be avx2 or avx512");
   plan.isa = s.isa;
-  plan.lanes = s.isa == Isa::kAvx512 ? 16 : 8;
-  plan.vregs = s.isa == Isa::kAvx512 ? 32 : 16;
+  plan.lanes = isa_target(s.isa).lanes;
+  plan.vregs = isa_target(s.isa).vector_registers;
   if (s.vector_lanes != plan.lanes) {
     illegal("vector_lanes",
             fmt::format("{} does not match {} lanes of the ISA", s.vector_lanes, plan.lanes));
@@ -173,7 +174,6 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     // Direct sweep: the whole row of output channels per time tile, in code, when the weights
     // of every block stay in L1 (first layers: K * F floats). Wider weights would be reloaded
     // from L2 on every tile; those keep one block per call.
-    constexpr std::int64_t kSweepWeightBytes = 24 * 1024;
     const std::int64_t block_weight_bytes = plan.block_weight_floats * 4;
     plan.sweep = s.loop_order == LoopOrder::kBatchTimeChannel && plan.groups == 1 &&
                  plan.ic_blocks == 1 && plan.ocg >= 2 * plan.block_width &&
