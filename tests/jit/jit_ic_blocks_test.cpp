@@ -10,14 +10,14 @@
 #include <vector>
 
 #include "compiler/backend/xbyak/generate.hpp"
-#include "compiler/backend/xbyak/xbyak_kernel.hpp"
+#include "compiler/backend/xbyak/xbyak_driver.hpp"
 #include "jit_harness.hpp"
 
 namespace convjit::detail::jit_test {
 namespace {
 
-const XbyakKernel& as_xbyak(const GeneratedKernel& k) {
-  return static_cast<const XbyakKernel&>(k);
+const XbyakDriver& as_xbyak(const GeneratedKernel& k) {
+  return static_cast<const XbyakDriver&>(k);
 }
 
 std::vector<Isa> runnable_isas() {

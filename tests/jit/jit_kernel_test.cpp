@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "compiler/backend/xbyak/generate.hpp"
-#include "compiler/backend/xbyak/xbyak_kernel.hpp"
+#include "compiler/backend/xbyak/xbyak_driver.hpp"
 #include "jit_harness.hpp"
 
 namespace convjit::detail::jit_test {
@@ -22,8 +22,8 @@ std::vector<Isa> isas_to_run() {
   return isas;
 }
 
-const XbyakKernel& as_xbyak(const GeneratedKernel& k) {
-  return dynamic_cast<const XbyakKernel&>(k);
+const XbyakDriver& as_xbyak(const GeneratedKernel& k) {
+  return dynamic_cast<const XbyakDriver&>(k);
 }
 
 TEST(JitKernel, EveryElementwiseActivationFused) {

@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "compiler/backend/xbyak/generate.hpp"
-#include "compiler/backend/xbyak/xbyak_kernel.hpp"
+#include "compiler/backend/xbyak/xbyak_driver.hpp"
 #include "compiler/reference/reference.hpp"
 #include "jit_harness.hpp"
 
@@ -92,7 +92,7 @@ TEST(JitMemoryPaths, DepthwiseSweepPrefetchAndStreamingStores) {
             s.prefetch_distance = nt ? 512 : 0;
             s.nontemporal_stores = nt;
             const auto kernel = generate_xbyak(p, s);
-            const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+            const auto& plan = static_cast<const XbyakDriver&>(*kernel).plan();
             EXPECT_EQ(plan.sweep, !plan.dw_weights_in_regs) << kernel->name();
             EXPECT_EQ(plan.unroll_k, true) << kernel->name();
             check_case(*kernel, p, seed++, fmt::format("depthwise C={} K={}", channels, k),
@@ -136,9 +136,9 @@ TEST(JitMemoryPaths, DirectPrefetchAndStreamingStores) {
           s.nontemporal_stores = nt;
           s.unroll_k = nt ? 16 : 1;
           const auto kernel = generate_xbyak(p, s);
-          EXPECT_GE(static_cast<const XbyakKernel&>(*kernel).plan().prefetch_tiles, 1);
+          EXPECT_GE(static_cast<const XbyakDriver&>(*kernel).plan().prefetch_tiles, 1);
           // Streaming stores only where rows are whole cache lines apart (F*4 % 64 == 0).
-          EXPECT_EQ(static_cast<const XbyakKernel&>(*kernel).plan().nontemporal,
+          EXPECT_EQ(static_cast<const XbyakDriver&>(*kernel).plan().nontemporal,
                     nt && (shape.filters * 4) % 64 == 0)
               << kernel->name();
           check_case(*kernel, p, seed++,
@@ -181,13 +181,13 @@ TEST(JitMemoryPaths, DepthwiseTapGroupsAndEdgeRows) {
         s.loop_order = LoopOrder::kBatchTimeChannel;
         s.block_t = pad == Padding::kCausal ? 25 : 0;
         const auto kernel = generate_xbyak(p, s);
-        const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+        const auto& plan = static_cast<const XbyakDriver&>(*kernel).plan();
         // 10 accumulators, input and mask temporaries, 4 weight registers.
         EXPECT_EQ(plan.dw_tap_block, 4) << kernel->name();
         EXPECT_TRUE(plan.sweep) << kernel->name();
         const std::int64_t rows = 10 + (k - 1) * dilation;
         EXPECT_EQ(plan.sweep_blocks, std::max<std::int64_t>(1, 16384 / (rows * 32)));
-        EXPECT_EQ(static_cast<const XbyakKernel&>(*kernel).full_stats().interior_fmas, 10 * k)
+        EXPECT_EQ(static_cast<const XbyakDriver&>(*kernel).full_stats().interior_fmas, 10 * k)
             << kernel->name();
         check_case(*kernel, p, seed++, fmt::format("depthwise tap groups K={} d={}", k, dilation),
                    &failures);
@@ -211,7 +211,7 @@ TEST(JitMemoryPaths, DefaultScheduleUsesTapGroupsForLongDepthwise) {
   c.padding = Padding::kSame;
   const Problem p = make_case_problem(c);
   const auto kernel = generate_xbyak(p, default_schedule(p, Isa::kAvx2));
-  const auto& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+  const auto& plan = static_cast<const XbyakDriver&>(*kernel).plan();
   EXPECT_EQ(plan.ur_t, 10);
   EXPECT_EQ(plan.ur_oc, 1);
   EXPECT_EQ(plan.dw_tap_block, 4);
@@ -238,7 +238,7 @@ TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
   s.loop_order = LoopOrder::kBatchTimeChannel;
   s.nontemporal_stores = true;
   const auto kernel = generate_xbyak(p, s);
-  const ConvPlan& plan = static_cast<const XbyakKernel&>(*kernel).plan();
+  const ConvPlan& plan = static_cast<const XbyakDriver&>(*kernel).plan();
   ASSERT_TRUE(plan.sweep);
   ASSERT_TRUE(plan.nontemporal);
 
@@ -285,7 +285,7 @@ TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
   Schedule columns = s;
   columns.loop_order = LoopOrder::kBatchChannelTime;
   const auto k2 = generate_xbyak(p, columns);
-  const ConvPlan& plan2 = static_cast<const XbyakKernel&>(*k2).plan();
+  const ConvPlan& plan2 = static_cast<const XbyakDriver&>(*k2).plan();
   EXPECT_FALSE(plan2.sweep);
   EXPECT_FALSE(store_mode(plan2, arena, arena + 16).streaming);  // output 64 bytes ahead
   EXPECT_TRUE(store_mode(plan2, arena + 16, arena).streaming);
@@ -310,7 +310,7 @@ TEST(JitMemoryPaths, Avx512FormsGenerate) {
     s.nontemporal_stores = nt;
     const Problem p = make_case_problem(c);
     const auto kernel = generate_xbyak(p, s);
-    EXPECT_TRUE(static_cast<const XbyakKernel&>(*kernel).plan().sweep);
+    EXPECT_TRUE(static_cast<const XbyakDriver&>(*kernel).plan().sweep);
     EXPECT_GT(kernel->code_size(), 0u);
     ++generated;
     if (host_has_avx512()) {

@@ -62,7 +62,7 @@ class ColumnEmitter {
   Xbyak::Address mem_bcast(const Reg64& base, std::int64_t disp);
   void zero(const Vmm& v);
 
-  // --- direct (direct_kernel.cpp) ---
+  // --- direct (column_emitter_direct.cpp) ---
   void emit_direct_reduction(int rows);               // interior: taps at r14
   void emit_direct_edge_taps();                       // edge: one step, checked taps
   void emit_direct_edge_rows(Xbyak::Label& singles);  // edge: ur_t steps, valid row ranges
@@ -73,7 +73,7 @@ class ColumnEmitter {
   void emit_direct_tap_classes(int rows);  // interior, tap_class_size > 0: shared broadcasts
   void emit_direct_edge_tap_order();       // edge, tap_class_size > 0: taps in tap_order
 
-  // --- depthwise (depthwise_kernel.cpp) ---
+  // --- depthwise (column_emitter_depthwise.cpp) ---
   void emit_dw_load_weights();
   void emit_dw_reduction(int rows);
   void emit_dw_tap_groups(int rows);  // interior, dw_tap_block > 0: input reuse across taps

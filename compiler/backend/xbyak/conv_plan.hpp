@@ -44,7 +44,7 @@ struct ColumnArgs {
   std::int64_t blocks = 1;  ///< depthwise sweep: consecutive full blocks computed per tile
   /// Nonzero: interior stores may stream (ConvPlan::nontemporal; set by the driver when the
   /// output is vector-aligned and streaming is safe for these buffers, see
-  /// store_mode in xbyak_kernel.hpp).
+  /// store_mode in xbyak_driver.hpp).
   std::int64_t streaming = 0;
   /// Nonzero (sweeps with streaming stores): the interior sweeps the blocks from the last
   /// down, so that pending streamed stores lie behind the input the next block loads.

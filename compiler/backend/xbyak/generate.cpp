@@ -3,14 +3,14 @@
 #include <fmt/format.h>
 
 #include "compiler/backend/code_generator.hpp"
-#include "compiler/backend/xbyak/xbyak_kernel.hpp"
+#include "compiler/backend/xbyak/xbyak_driver.hpp"
 #include "convjit/error.hpp"
 
 namespace convjit::detail {
 
 std::unique_ptr<GeneratedKernel> generate_xbyak(const Problem& p, const Schedule& s) {
   try {
-    return std::make_unique<XbyakKernel>(p, s);
+    return std::make_unique<XbyakDriver>(p, s);
   } catch (const Xbyak::Error& e) {
     // Xbyak's errors (out of memory, cannot protect, encoding) stop at the backend.
     throw Error(ErrorCode::kUnsupported, "schedule",

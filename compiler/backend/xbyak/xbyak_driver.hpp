@@ -1,4 +1,4 @@
-// XbyakKernel — the GeneratedKernel of the Xbyak backend.
+// XbyakDriver — the GeneratedKernel of the Xbyak backend: the run-time driver of its code.
 //
 // entry() is a generated trampoline that hands the KernelArgs to a C++ driver (run()):
 // the driver resolves the run-time length, transposes channels_first rows into scratch,
@@ -28,9 +28,9 @@ struct StoreMode {
 /// alias them modulo 4 KiB; a sweep then goes down instead of up when that avoids it.
 StoreMode store_mode(const ConvPlan& plan, const float* in, const float* out);
 
-class XbyakKernel final : public GeneratedKernel {
+class XbyakDriver final : public GeneratedKernel {
  public:
-  XbyakKernel(const Problem& p, const Schedule& s);
+  XbyakDriver(const Problem& p, const Schedule& s);
 
   KernelEntry entry() const override;
   const std::uint8_t* code() const override { return code_->getCode(); }

@@ -1,4 +1,4 @@
-#include "compiler/backend/xbyak/xbyak_kernel.hpp"
+#include "compiler/backend/xbyak/xbyak_driver.hpp"
 
 #include <fmt/format.h>
 
@@ -56,19 +56,19 @@ StoreMode store_mode(const ConvPlan& plan, const float* in, const float* out) {
   return mode;
 }
 
-XbyakKernel::XbyakKernel(const Problem& p, const Schedule& s)
+XbyakDriver::XbyakDriver(const Problem& p, const Schedule& s)
     : GeneratedKernel(p, s),
       plan_(make_conv_plan(p, s)),
       zero_bias_(static_cast<std::size_t>(std::max<std::int64_t>(p.filters, 1)) +
                      static_cast<std::size_t>(plan_.block_width),
                  0.0f),
-      code_(std::make_unique<ConvCodeGenerator>(plan_, this, &XbyakKernel::drive)) {}
+      code_(std::make_unique<ConvCodeGenerator>(plan_, this, &XbyakDriver::drive)) {}
 
-KernelEntry XbyakKernel::entry() const {
+KernelEntry XbyakDriver::entry() const {
   return reinterpret_cast<KernelEntry>(const_cast<std::uint8_t*>(code_->getCode()));
 }
 
-std::string XbyakKernel::name() const {
+std::string XbyakDriver::name() const {
   const Problem& p = problem();
   return fmt::format("conv1d_{}_{}_c{}_f{}_k{}_s{}_d{}_g{}_{}_{}{}{}_t{}x{}",
                      plan_.isa == Isa::kAvx512 ? "avx512" : "avx2",
@@ -78,15 +78,15 @@ std::string XbyakKernel::name() const {
                      plan_.dynamic_length ? "_dynlen" : "", plan_.ur_t, plan_.ur_oc);
 }
 
-std::size_t XbyakKernel::packed_weights_floats() const {
+std::size_t XbyakDriver::packed_weights_floats() const {
   return static_cast<std::size_t>(plan_.packed_floats);
 }
 
-void XbyakKernel::pack_weights(const float* keras_kernel, float* packed) const {
+void XbyakDriver::pack_weights(const float* keras_kernel, float* packed) const {
   pack_conv_weights(plan_, keras_kernel, packed);
 }
 
-std::size_t XbyakKernel::scratch_floats(std::int64_t length) const {
+std::size_t XbyakDriver::scratch_floats(std::int64_t length) const {
   const std::int64_t out_length = plan_out_length(plan_, length);
   std::int64_t floats = 0;
   if (plan_.channels_first) floats += length * plan_.C;
@@ -94,11 +94,11 @@ std::size_t XbyakKernel::scratch_floats(std::int64_t length) const {
   return static_cast<std::size_t>(floats);
 }
 
-void XbyakKernel::drive(const void* self, const KernelArgs* args) {
-  static_cast<const XbyakKernel*>(self)->run(*args);
+void XbyakDriver::drive(const void* self, const KernelArgs* args) {
+  static_cast<const XbyakDriver*>(self)->run(*args);
 }
 
-void XbyakKernel::run(const KernelArgs& a) const {
+void XbyakDriver::run(const KernelArgs& a) const {
   const Problem& p = problem();
   const std::int64_t length = plan_.dynamic_length ? a.length : p.length;
   const std::int64_t out_length = plan_.dynamic_length ? a.out_length : p.out_length;
@@ -126,7 +126,7 @@ void XbyakKernel::run(const KernelArgs& a) const {
   }
 }
 
-void XbyakKernel::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t length,
+void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t length,
                             std::int64_t out_length, std::int64_t pad_left, std::int64_t t0,
                             std::int64_t t1, std::int64_t oc0, std::int64_t oc1) const {
   const std::int64_t C = plan_.C, F = plan_.F;
@@ -183,7 +183,7 @@ void XbyakKernel::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
   }
 }
 
-void XbyakKernel::run_columns(const float* in_rows, float* out_rows, const float* bias,
+void XbyakDriver::run_columns(const float* in_rows, float* out_rows, const float* bias,
                               const float* weights, std::int64_t length, std::int64_t pad_left,
                               std::int64_t t0, std::int64_t t1, std::int64_t oc0,
                               std::int64_t oc1) const {
