@@ -205,6 +205,7 @@ void pack_stream_outputs(float* values, std::int64_t streams, std::int64_t count
       }
       continue;
     }
+    if (count == 0) continue;  // nothing to move (the buffer may be empty: no null to memmove)
     for (std::int64_t c = 0; c < channels; ++c) {  // destinations never pass their sources
       std::memmove(values + (b * channels + c) * count, values + (b * channels + c) * room,
                    static_cast<std::size_t>(count) * sizeof(float));

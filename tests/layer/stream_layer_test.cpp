@@ -40,6 +40,7 @@ Tensor random_tensor(const Shape& shape, unsigned seed) {
 Tensor slice_rows(const Tensor& x, std::int64_t t0, std::int64_t rows) {
   const std::int64_t B = x.shape()[0], L = x.shape()[1], C = x.shape()[2];
   Tensor out({B, rows, C});
+  if (rows == 0) return out;  // no data to copy (and memcpy takes no null pointer)
   for (std::int64_t b = 0; b < B; ++b) {
     std::memcpy(out.data() + b * rows * C, x.data() + (b * L + t0) * C,
                 static_cast<std::size_t>(rows * C) * sizeof(float));
