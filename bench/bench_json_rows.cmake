@@ -1,0 +1,27 @@
+# convjit_check_bench_row(JSON INDEX NAME NUMBERS STRINGS): the checks every `convjit bench
+# --json` row must pass, shared by check_bench_quick.cmake and check_bench_stream_quick.cmake:
+# each key of NUMBERS a number > 0, each key of STRINGS a non-empty string, and check_ok true
+# (else the row's `check` text is the error).
+function(convjit_check_bench_row json i name numbers strings)
+  foreach(key IN LISTS numbers)
+    string(JSON t ERROR_VARIABLE e TYPE "${json}" ${i} ${key})
+    if(e OR NOT t STREQUAL "NUMBER")
+      message(FATAL_ERROR "${name}: '${key}' is not a number (${t}${e})")
+    endif()
+    string(JSON v GET "${json}" ${i} ${key})
+    if(NOT v GREATER 0)
+      message(FATAL_ERROR "${name}: '${key}' = ${v}, expected > 0")
+    endif()
+  endforeach()
+  foreach(key IN LISTS strings)
+    string(JSON v ERROR_VARIABLE e GET "${json}" ${i} ${key})
+    if(e OR v STREQUAL "")
+      message(FATAL_ERROR "${name}: '${key}' is missing or empty")
+    endif()
+  endforeach()
+  string(JSON ok GET "${json}" ${i} check_ok)
+  if(NOT ok)
+    string(JSON why GET "${json}" ${i} check)
+    message(FATAL_ERROR "${name}: output check failed: ${why}")
+  endif()
+endfunction()
