@@ -12,24 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "capi/c_handles.hpp"
 #include "convjit/convjit.hpp"
 #include "convjit/version.hpp"
 
 namespace {
 
-// Owns C handles so a failing assertion does not leak them.
-struct KernelHandle {
-  convjit_kernel* k = nullptr;
-  ~KernelHandle() { convjit_kernel_destroy(k); }
-};
-struct WeightsHandle {
-  convjit_weights* w = nullptr;
-  ~WeightsHandle() { convjit_weights_destroy(w); }
-};
-struct JitHandle {
-  convjit_jit* j = nullptr;
-  ~JitHandle() { convjit_jit_destroy(j); }
-};
+using namespace convjit::capi_test;  // NOLINT: the handle owners
 
 std::vector<float> small_values(std::size_t n, int modulus, float offset) {
   std::vector<float> v(n);

@@ -11,27 +11,13 @@
 #include <utility>
 #include <vector>
 
+#include "capi/c_handles.hpp"
 #include "convjit/convjit.h"
 #include "convjit/convjit.hpp"
 
 namespace {
 
-struct StreamKernelHandle {
-  convjit_stream_kernel* k = nullptr;
-  ~StreamKernelHandle() { convjit_stream_kernel_destroy(k); }
-};
-struct StateHandle {
-  convjit_stream_state* s = nullptr;
-  ~StateHandle() { convjit_stream_state_destroy(s); }
-};
-struct KernelHandle {
-  convjit_kernel* k = nullptr;
-  ~KernelHandle() { convjit_kernel_destroy(k); }
-};
-struct WeightsHandle {
-  convjit_weights* w = nullptr;
-  ~WeightsHandle() { convjit_weights_destroy(w); }
-};
+using namespace convjit::capi_test;  // NOLINT: the handle owners
 
 constexpr float kCanary = -12345.5f;
 
