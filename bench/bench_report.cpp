@@ -116,16 +116,20 @@ std::string report_to_json(const BenchReport& report, int indent) {
   return rows.dump(indent);
 }
 
-void write_json_file(const BenchReport& report, const std::string& path) {
+void write_json_text(const std::string& json, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) {
     throw Error(ErrorCode::kIoError, "json", fmt::format("Cannot write the JSON file {}", path));
   }
-  out << report_to_json(report) << "\n";
+  out << json << "\n";
   out.flush();
   if (!out) {
     throw Error(ErrorCode::kIoError, "json", fmt::format("Cannot write the JSON file {}", path));
   }
+}
+
+void write_json_file(const BenchReport& report, const std::string& path) {
+  write_json_text(report_to_json(report), path);
 }
 
 std::string fma_units_line(const PeakInfo& p) {

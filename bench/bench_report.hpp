@@ -83,6 +83,8 @@ std::string iso_date_now();
 std::string report_to_json(const BenchReport& report, int indent = 2);
 
 /// Writes report_to_json to `path`; throws Error(kIoError) when it cannot.
+/// Writes `json` and a newline to `path`; Error(kIoError, "json") when it cannot.
+void write_json_text(const std::string& json, const std::string& path);
 void write_json_file(const BenchReport& report, const std::string& path);
 
 /// "fma units: avx512-full (cpuid: ...); probes: zmm/ymm = 2.01 (full width)": the FMA width

@@ -527,12 +527,7 @@ std::string stream_report_to_json(const StreamBenchReport& report, int indent) {
 }
 
 void write_stream_json_file(const StreamBenchReport& report, const std::string& path) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << stream_report_to_json(report) << "\n";
-  out.flush();
-  if (!out) {
-    throw Error(ErrorCode::kIoError, "json", fmt::format("Cannot write the JSON file {}", path));
-  }
+  write_json_text(stream_report_to_json(report), path);
 }
 
 }  // namespace convjit::bench

@@ -39,7 +39,6 @@ std::int64_t checked_product(std::initializer_list<std::int64_t> factors, const 
   return product;
 }
 
-
 /// How the output [0,N) x [0,Lout) x [0,F) is cut into disjoint work items.
 struct WorkSplit {
   std::int64_t n_chunks = 1, t_chunks = 1, oc_chunks = 1;
