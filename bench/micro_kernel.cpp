@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "compiler/backend/xbyak/conv_generator.hpp"
-#include "compiler/backend/xbyak/conv_plan.hpp"
-#include "compiler/backend/xbyak/weight_packing.hpp"
 #include "compiler/problem.hpp"
+#include "compiler/schedule/kernel_plan.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 #include "convjit/spec.hpp"
 
 namespace convjit::bench {
@@ -22,7 +22,7 @@ namespace {
 
 using detail::ColumnArgs;
 using detail::ConvCodeGenerator;
-using detail::ConvPlan;
+using detail::KernelPlan;
 
 // A layer cut down so that one column's input, weights and output stay in L1 (about 32 KiB
 // on the widest ISA), with a dynamic length so that the heuristic picks its usual tile.
@@ -64,7 +64,7 @@ struct AlignedFloats {
 void no_driver(const void*, const detail::KernelArgs*) {}
 
 // Times the full-width column function of `plan` over kTiles interior tiles.
-MicroKernelResult time_case(const Case& c, const ConvPlan& plan, const std::string& broadcast,
+MicroKernelResult time_case(const Case& c, const KernelPlan& plan, const std::string& broadcast,
                             double peak, double seconds) {
   const ConvCodeGenerator code(plan, nullptr, &no_driver);
   const std::int64_t steps = kTiles * plan.ur_t;
@@ -74,7 +74,7 @@ MicroKernelResult time_case(const Case& c, const ConvPlan& plan, const std::stri
   AlignedFloats bias(static_cast<std::size_t>(plan.F + plan.block_width), 0.25f);
   AlignedFloats packed(static_cast<std::size_t>(plan.packed_floats), 0.0f);
   std::vector<float> keras(static_cast<std::size_t>(plan.K * plan.icg * plan.F), 0.01f);
-  detail::pack_conv_weights(plan, keras.data(), packed.data);
+  detail::pack_weights(plan.problem, plan.weights, keras.data(), packed.data);
 
   ColumnArgs args;
   args.in = in.data;
@@ -85,8 +85,9 @@ MicroKernelResult time_case(const Case& c, const ConvPlan& plan, const std::stri
   args.t_int_end = args.t_end = steps;
   const detail::ColumnFn fn = code.full_fn();
   // Flops of the one column the call computes.
-  const double taps = plan.kind == detail::JitKind::kDirect ? static_cast<double>(plan.K * plan.icg)
-                                                            : static_cast<double>(plan.K);
+  const double taps = plan.kind == detail::KernelKind::kDirect
+                          ? static_cast<double>(plan.K * plan.icg)
+                          : static_cast<double>(plan.K);
   const double flops =
       2.0 * static_cast<double>(steps) * static_cast<double>(plan.full.vecs * plan.lanes) * taps;
 
@@ -135,13 +136,13 @@ std::vector<MicroKernelResult> run_micro_kernels(const PeakInfo& peaks, double s
       s.loop_order = detail::LoopOrder::kBatchChannelTime;  // one block per call: no sweep
       s.prefetch_distance = 0;
       s.nontemporal_stores = false;
-      const ConvPlan plan = detail::make_conv_plan(p, s);
-      const bool direct = plan.kind == detail::JitKind::kDirect;
+      const KernelPlan plan = detail::plan_kernel(p, s);
+      const bool direct = plan.kind == detail::KernelKind::kDirect;
       const std::string how = !direct ? "vector" : plan.bcast_reg >= 0 ? "register" : "embedded";
       results.push_back(time_case(c, plan, how, peak, seconds));
       // The alternative on AVX-512: the broadcast folded into every FMA.
       if (direct && isa == Isa::kAvx512 && plan.bcast_reg >= 0 && plan.tap_class_size == 0) {
-        ConvPlan embedded = plan;
+        KernelPlan embedded = plan;
         embedded.bcast_reg = -1;
         results.push_back(time_case(c, embedded, "embedded", peak, seconds));
       }

@@ -151,4 +151,39 @@ void apply_glu(const double* values, std::int64_t count, std::int64_t stride, do
   }
 }
 
+int activation_vector_temps(Activation a) {
+  switch (a) {
+    case Activation::kLinear: return 0;
+    case Activation::kRelu:
+    case Activation::kRelu6:
+    case Activation::kLeakyRelu:
+    case Activation::kHardSigmoid:
+    case Activation::kHardSilu:
+    case Activation::kHardTanh:
+    case Activation::kSoftsign:
+    case Activation::kSparsePlus:
+    case Activation::kSparseSigmoid:
+    case Activation::kHardShrink:
+    case Activation::kSoftShrink: return 1;
+    case Activation::kSigmoid:
+    case Activation::kExponential:
+    case Activation::kSquareplus: return 2;
+    case Activation::kElu:
+    case Activation::kSelu:
+    case Activation::kCelu:
+    case Activation::kSilu:
+    case Activation::kMish:
+    case Activation::kSoftplus:
+    case Activation::kLogSigmoid: return 3;
+    case Activation::kTanh:
+    case Activation::kTanhShrink: return 4;
+    case Activation::kGelu: return 5;
+    case Activation::kSoftmax:
+    case Activation::kLogSoftmax:
+    case Activation::kSparsemax:
+    case Activation::kGlu: break;
+  }
+  return 0;  // axis activations have no element-wise sequence
+}
+
 }  // namespace convjit::detail

@@ -19,4 +19,9 @@ void activate_axis(Activation a, double* values, std::int64_t count, std::int64_
 void apply_glu(const double* values, std::int64_t count, std::int64_t stride, double* out,
                std::int64_t out_stride);
 
+/// Vector temporaries the machine-code sequence of element-wise activation `a` needs besides
+/// its value register (0 for linear and the axis activations). The planner reserves them
+/// (KernelPlan::act_temps); the Xbyak ActivationEmitter asks the same table.
+int activation_vector_temps(Activation a);
+
 }  // namespace convjit::detail

@@ -1,10 +1,10 @@
 #include "compiler/ir/interpret_engine.hpp"
 
 #include "compiler/ir/interpreter.hpp"
-#include "compiler/ir/pack_weights.hpp"
 #include "compiler/ir/pipeline.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
 
@@ -17,8 +17,8 @@ std::vector<float> run_interpreter(const Conv1DSpec& spec, const Shape3& input_s
       schedule_text.empty() ? default_schedule(p, resolved) : parse_schedule(schedule_text);
   const ir::Func f = ir::lower_scheduled(p, s);
 
-  std::vector<float> packed(static_cast<std::size_t>(ir::packed_weights_size(p, f.weights)));
-  ir::pack_weights(p, f.weights, kernel, packed.data());
+  std::vector<float> packed(static_cast<std::size_t>(packed_weights_size(p, f.weights)));
+  pack_weights(p, f.weights, kernel, packed.data());
   std::vector<float> out(static_cast<std::size_t>(p.output_size()));
   std::vector<ir::BufferBinding> bind;
   for (const ir::BufferDecl& b : f.buffers) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "compiler/problem.hpp"
+#include "compiler/schedule/kernel_plan.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 #include "convjit/activation.hpp"
 #include "convjit/isa.hpp"
 
@@ -241,16 +243,8 @@ struct RegArray {
   int lanes = 1;
 };
 
-/// How the weights buffer is packed from the Keras (K, C/g, F) kernel (see pack_weights.hpp).
-struct WeightLayout {
-  enum class Kind {
-    kDirect,     ///< [g][oc_blk][k][ic][block_width], zeros past oc_per_group
-    kDepthwise,  ///< [multiplier j][c_blk][k][block_width], zeros past C
-  };
-  Kind kind = Kind::kDirect;
-  std::int64_t block_width = 1;  ///< tile_oc_vecs * lanes
-  std::int64_t blocks = 1;       ///< oc blocks per group (direct) or channel blocks (depthwise)
-};
+/// The packed weights layout (compiler/schedule/weight_layout.hpp).
+using detail::WeightLayout;
 
 /// A lowered kernel: parameters N and L, buffers, register arrays, and the loop nest.
 struct Func {
@@ -262,6 +256,9 @@ struct Func {
   std::vector<BufferDecl> buffers;
   std::vector<RegArray> regs;
   WeightLayout weights;
+  /// The plan the scheduled IR was lowered from (null in the unscheduled form). Passes and
+  /// backends read their decisions here (sweeps, prefetch, the store-aliasing rule).
+  std::shared_ptr<const KernelPlan> plan;
   Stmt body;
 
   static constexpr int kVarN = 0;

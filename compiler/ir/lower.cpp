@@ -8,18 +8,10 @@
 #include <functional>
 #include <utility>
 
-#include "compiler/ir/pack_weights.hpp"
-#include "compiler/target/target.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail::ir {
 namespace {
-
-int lanes_of(Isa isa) {
-  return isa_target(isa).lanes;
-}
-int registers_of(Isa isa) {
-  return isa_target(isa).vector_registers;
-}
 
 /// Strides of a [n][t][c] tensor, as expressions.
 struct Layout {
@@ -35,9 +27,10 @@ struct OcBlock {
   int cols = 1;
 };
 
-/// Input channels reduced by one pass over the tile: [ic0, ic0 + count).
+/// Input channels reduced by one pass over the tile: [ic0, ic0 + count), block `index` of the
+/// weight layout's ic blocks.
 struct IcBlock {
-  Expr ic0, count;
+  Expr ic0, count, index;
   bool first = true, last = true;
 };
 
@@ -132,13 +125,14 @@ class Lowering {
     const Expr lout = lout_expr();
     const std::int64_t lanes = plan_.lanes;
     const std::int64_t bw = lanes * plan_.tile_oc_vecs;
-    f_.weights.block_width = bw;
-    if (plan_.depthwise) {
-      f_.weights.kind = WeightLayout::Kind::kDepthwise;
-      f_.weights.blocks = (p_.in_channels + bw - 1) / bw;
+    if (plan_.kernel_plan != nullptr) {
+      f_.weights = plan_.kernel_plan->weights;  // the layout the plan chose, for every backend
+      f_.plan = plan_.kernel_plan;
     } else {
-      f_.weights.kind = WeightLayout::Kind::kDirect;
-      f_.weights.blocks = (p_.oc_per_group + bw - 1) / bw;
+      f_.weights.block_width = bw;
+      f_.weights.kind =
+          plan_.depthwise ? WeightLayout::Kind::kDepthwise : WeightLayout::Kind::kDirect;
+      f_.weights.blocks = ((plan_.depthwise ? p_.in_channels : p_.oc_per_group) + bw - 1) / bw;
     }
     auto add = [&](const std::string& name, BufferKind kind, Expr size) {
       f_.buffers.push_back(BufferDecl{name, kind, std::move(size)});
@@ -229,8 +223,14 @@ class Lowering {
           Access{conv_src_, src_.at(n(), (t0 + rows) * S() - pad_, g * p_.ic_per_group) +
                                 plan_.prefetch_distance / 4}));
     }
+    // packed_weights_offset (weight_layout.cpp): [g][oc_blk][ic_blk][k][ic in block][bw].
+    const std::int64_t bic = layout_ic_block(p_, f_.weights);
     const Expr w_index =
-        (((g * f_.weights.blocks + oc.wblock) * K() + k) * p_.ic_per_group + ic) * bw + j * lanes;
+        ((((g * f_.weights.blocks + oc.wblock) * (p_.ic_per_group / bic) + icb.index) * K() + k) *
+             bic +
+         (ic - icb.ic0)) *
+            bw +
+        j * lanes;
     const Expr pos = (t0 + i) * S() + k * D() - pad_;
     Stmt reduce = Block::make({
         unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
@@ -355,18 +355,20 @@ class Lowering {
 
   /// The input channels of a group, whole or in cache blocks (partial sums in memory).
   Stmt ic_blocks(const std::function<Stmt(const IcBlock&)>& fn) {
+    // Blocks of the weight layout's ic_block channels, a divisor of the group's: one
+    // compile-time reduction serves every block, as in the Xbyak column functions.
     const std::int64_t cg = p_.ic_per_group;
-    const std::int64_t bic = plan_.block_ic > 0 ? std::min(plan_.block_ic, cg) : cg;
-    const std::int64_t nb = (cg + bic - 1) / bic;
-    if (nb <= 1) return fn(IcBlock{0, cg, true, true});
+    const std::int64_t bic = layout_ic_block(p_, f_.weights);
+    const std::int64_t nb = cg / bic;
+    if (nb <= 1) return fn(IcBlock{0, cg, 0, true, true});
     std::vector<Stmt> out;
-    out.push_back(fn(IcBlock{0, bic, true, false}));
+    out.push_back(fn(IcBlock{0, bic, 0, true, false}));
     if (nb > 2) {
       const Expr icb = f_.var_expr("icb");
       out.push_back(For::make(icb->var, 1, nb - 2, ForKind::kSerial, "input-channel blocks",
-                              fn(IcBlock{icb * bic, bic, false, false})));
+                              fn(IcBlock{icb * bic, bic, icb, false, false})));
     }
-    out.push_back(fn(IcBlock{(nb - 1) * bic, cg - (nb - 1) * bic, false, true}));
+    out.push_back(fn(IcBlock{(nb - 1) * bic, bic, nb - 1, false, true}));
     return Block::make(std::move(out));
   }
 
@@ -478,22 +480,23 @@ class Lowering {
 
 }  // namespace
 
-LowerPlan plan_from_schedule(const Schedule& s) {
+LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   LowerPlan plan;
-  plan.isa = s.isa;
-  plan.vector_registers = registers_of(s.isa);
-  plan.depthwise = s.strategy == Strategy::kDepthwise;
-  plan.lanes = s.vector_lanes;
-  plan.tile_t = s.tile_t;
-  plan.tile_oc_vecs = s.tile_oc_vecs;
+  const Schedule& s = kp->schedule;
+  plan.isa = kp->isa;
+  plan.vector_registers = kp->vregs;
+  plan.depthwise = kp->kind == KernelKind::kDepthwise;
+  plan.lanes = kp->lanes;
+  plan.tile_t = kp->ur_t;
+  plan.tile_oc_vecs = kp->ur_oc;
   plan.split_regions = true;
-  plan.transpose_channels_first = s.channels_first == ChannelsFirstMode::kTranspose;
-  plan.loop_order = s.loop_order;
-  plan.block_ic = s.block_ic;
-  plan.block_t = s.block_t;
-  plan.prefetch_distance = s.prefetch_distance;
-  plan.nontemporal_stores = s.nontemporal_stores;
-  (void)lanes_of;
+  plan.transpose_channels_first = true;
+  plan.loop_order = kp->loop_order;
+  plan.block_ic = kp->ic_blocks > 1 ? kp->ic_block : 0;
+  plan.block_t = kp->block_t;
+  plan.prefetch_distance = kp->prefetch_tiles > 0 ? s.prefetch_distance : 0;
+  plan.nontemporal_stores = kp->nontemporal;
+  plan.kernel_plan = std::move(kp);
   return plan;
 }
 

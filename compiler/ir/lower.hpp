@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "compiler/ir/ir.hpp"
 #include "compiler/problem.hpp"
@@ -9,7 +10,7 @@
 
 namespace convjit::detail::ir {
 
-/// The decisions lowering reads, taken from a Schedule (plan_from_schedule) or the plain
+/// The decisions lowering reads, taken from a Schedule (lower_plan_of) or the plain
 /// unscheduled form (unscheduled_plan). Lowering itself never chooses anything.
 struct LowerPlan {
   Isa isa = Isa::kAvx512;
@@ -21,13 +22,17 @@ struct LowerPlan {
   bool split_regions = true;             ///< left edge / branch-free interior / right edge
   bool transpose_channels_first = true;  ///< false: index the channels_first layout directly
   LoopOrder loop_order = LoopOrder::kBatchChannelTime;
-  std::int64_t block_ic = 0;  ///< 0: whole group
+  std::int64_t block_ic = 0;  ///< 0: whole group; else a divisor of it (KernelPlan::ic_block)
   std::int64_t block_t = 0;   ///< 0: whole length
   int prefetch_distance = 0;  ///< bytes
   bool nontemporal_stores = false;
+  /// The KernelPlan this view was taken from (null: unscheduled). Sets the Func's plan and
+  /// weight layout.
+  std::shared_ptr<const KernelPlan> kernel_plan;
 };
 
-LowerPlan plan_from_schedule(const Schedule& s);
+/// What lowering reads of a KernelPlan: its tile, blocks, loop order and store mode.
+LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> plan);
 /// Scalar (1 lane), 1x1 tiles, every tap bounds-clipped, channels_first indexed natively:
 /// the "IR before scheduling".
 LowerPlan unscheduled_plan(const Problem& p);

@@ -48,8 +48,8 @@ Func lower_unscheduled(const Problem& p) {
 }
 
 Func lower_scheduled(const Problem& p, const Schedule& s) {
-  check_legal(s, p);
-  Func f = after("lower_conv", lower_conv(p, plan_from_schedule(s)));
+  auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));  // throws when illegal
+  Func f = after("lower_conv", lower_conv(p, lower_plan_of(plan)));
   f = after("simplify", simplify(f));
   f = after("unroll_reduction", unroll_reduction(f, s.unroll_k, s.unroll_ic));
   f = after("unroll_loops", unroll_loops(f), true);

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "compiler/schedule/kernel_plan.hpp"
 #include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 
@@ -16,16 +17,10 @@ int register_count(Isa isa) {
   return isa_target(isa).vector_registers;
 }
 
-bool is_legal(const Schedule& s, const Problem& p) {
-  try {
-    check_legal(s, p);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-
-/// Collects legal schedules once each, in insertion order.
+/// Collects legal schedules once per resolved plan, in insertion order: two schedules whose
+/// KernelPlans print alike (a block_ic that resolves to no block, unroll_k on a one-tap
+/// kernel, prefetch rounded to the same tiles, ...) compile to the same code, so the tuner
+/// measures only the first.
 class Collector {
  public:
   explicit Collector(const Problem& p) : p_(p) {}
@@ -33,8 +28,14 @@ class Collector {
     // A block as large as the group is no block: keep one spelling of it.
     if (s.block_ic >= p_.ic_per_group) s.block_ic = 0;
     if (!p_.length_is_dynamic && s.block_t >= p_.out_length) s.block_t = 0;
-    if (!is_legal(s, p_)) return;
-    if (seen_.insert(to_string(s)).second) out_.push_back(s);
+    std::string key;
+    try {
+      key = to_string(plan_kernel(p_, s));
+    } catch (const Error&) {
+      return;  // illegal
+    }
+    key += " threads=" + std::to_string(s.threads);
+    if (seen_.insert(key).second) out_.push_back(s);
   }
   std::vector<Schedule> take() { return std::move(out_); }
 
@@ -46,9 +47,7 @@ class Collector {
 
 std::vector<Strategy> strategies_for(const Problem& p) {
   std::vector<Strategy> out{Strategy::kDirect};
-  if (p.is_depthwise()) out.push_back(Strategy::kDepthwise);
-  if (p.is_pointwise()) out.push_back(Strategy::kPointwise);
-  if (p.groups == 1 && p.in_channels <= 4) out.push_back(Strategy::kFirstLayer);
+  if (p.is_depthwise() && p.oc_per_group == 1) out.push_back(Strategy::kDepthwise);
   return out;
 }
 

@@ -19,7 +19,8 @@ struct EnumerateOptions {
 /// The search space of `p`: for every ISA, first default_schedule (with `threads`), then the
 /// grid of strategy x register tile (tile_t x tile_oc_vecs) x input-channel block x loop
 /// order x time block, with the other fields at the heuristic's choice, then the
-/// neighbours of each default. Every schedule passes check_legal; none appears twice.
+/// neighbours of each default. Every schedule passes check_legal; no two resolve to the same
+/// KernelPlan (to_string(plan_kernel(p, s)) is the key).
 std::vector<Schedule> enumerate_schedules(const Problem& p, const EnumerateOptions& options);
 
 /// Legal schedules that differ from `s` in one field: unroll_ic, unroll_k, prefetch_distance,

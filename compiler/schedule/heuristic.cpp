@@ -24,7 +24,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
                    isa_name(s.isa), s.vector_lanes, s.vector_lanes, registers));
   // The FMA width of this CPU (CPUID). On full-width 512-bit units the loads of a
   // micro-kernel bound it before its FMAs do, so every input is broadcast once per tile row
-  // into a register (ConvPlan::bcast_reg); split units run both forms alike, and zmm code
+  // into a register (KernelPlan::bcast_reg); split units run both forms alike, and zmm code
   // there keeps its 32 registers: a 6x4 tile loads 0.42 values per FMA, ymm's 6x2 0.67.
   std::string units_why;
   const FmaUnits units = host_fma_units(&units_why);
@@ -39,17 +39,11 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
                "212 GFLOP/s, `convjit bench --micro`)");
   }
 
+  const bool pointwise = p.is_pointwise() && p.groups == 1;
+  const bool first_layer = p.groups == 1 && p.in_channels <= 4 && p.stride >= 2;
   if (p.is_depthwise() && p.oc_per_group == 1) {
     s.strategy = Strategy::kDepthwise;
     note("strategy=depthwise: groups == in_channels with multiplier 1, vectorize over channels");
-  } else if (p.is_pointwise() && p.groups == 1) {
-    s.strategy = Strategy::kPointwise;
-    note(
-        "strategy=pointwise: kernel_size=1, strides=1, no padding: a (time x ic) x (ic x oc) GEMM");
-  } else if (p.groups == 1 && p.in_channels <= 4 && p.stride >= 2) {
-    s.strategy = Strategy::kFirstLayer;
-    note(fmt::format("strategy=first_layer: {} input channel(s) with strides={}: a wide time tile",
-                     p.in_channels, p.stride));
   } else {
     s.strategy = Strategy::kDirect;
     note("strategy=direct: oc vectorized, inputs broadcast, weights packed per oc block");
@@ -65,7 +59,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   const int max_cols = registers == 32 ? 4 : 2;
   s.tile_oc_vecs = static_cast<int>(std::min<std::int64_t>(vectors, max_cols));
   const int max_rows = (registers - s.tile_oc_vecs - 1) / s.tile_oc_vecs;
-  const int row_cap = s.strategy == Strategy::kFirstLayer ? 14 : 8;
+  const int row_cap = first_layer ? 14 : 8;
   s.tile_t = std::min(max_rows, row_cap);
   if (!p.length_is_dynamic && p.out_length > 0) {
     s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
@@ -77,7 +71,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   // GFLOP/s (medians of 4 alternating runs); the tuner found the same tile. Kept to
   // pointwise: on kernels with taps the 6x2 tile measured as fast or faster (grouped: 4x3
   // was 20% slower).
-  if (s.strategy == Strategy::kPointwise && s.isa == Isa::kAvx2 && vectors >= 3) {
+  if (pointwise && s.isa == Isa::kAvx2 && vectors >= 3) {
     s.tile_oc_vecs = 3;
     s.tile_t = 4;
     if (!p.length_is_dynamic && p.out_length > 0) {
@@ -90,8 +84,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   // all taps that read it (taps in classes k mod stride, a class's weights in registers), so
   // the tile leaves room for the largest class's weights (docs/jit.md, "tap classes").
   const std::int64_t class_taps = std::min<std::int64_t>((p.kernel - 1) / p.stride + 1, 64);
-  if (s.strategy == Strategy::kFirstLayer && p.ic_per_group == 1 && p.dilation == 1 &&
-      p.kernel > p.stride) {
+  if (first_layer && p.ic_per_group == 1 && p.dilation == 1 && p.kernel > p.stride) {
     const int rows = static_cast<int>((registers - 1 - class_taps * s.tile_oc_vecs) /
                                       std::max(s.tile_oc_vecs, 1));
     if (rows >= 2) {

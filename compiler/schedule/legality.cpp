@@ -14,12 +14,11 @@ namespace {
 
 }  // namespace
 
-void check_legal(const Schedule& s, const Problem& p) {
+void check_schedule_fields(const Schedule& s, const Problem& p) {
   if (s.isa != Isa::kAvx2 && s.isa != Isa::kAvx512) {
     refuse("isa", "must be avx2 or avx512 (auto is resolved before scheduling)");
   }
   const int lanes = isa_target(s.isa).lanes;
-  const int registers = isa_target(s.isa).vector_registers;
   if (s.vector_lanes != lanes) {
     refuse("vector_lanes", fmt::format("{} has {} float lanes, got vector_lanes={}",
                                        isa_name(s.isa), lanes, s.vector_lanes));
@@ -28,57 +27,14 @@ void check_legal(const Schedule& s, const Problem& p) {
   if (s.tile_oc_vecs < 1) {
     refuse("tile_oc_vecs", fmt::format("must be >= 1, got {}", s.tile_oc_vecs));
   }
-  // In 64 bits: tile_t and tile_oc_vecs are each up to 2^30 (parse_schedule).
-  const std::int64_t accumulators = static_cast<std::int64_t>(s.tile_t) * s.tile_oc_vecs;
-  const std::int64_t needed = accumulators + s.tile_oc_vecs + 1;
-  if (needed > registers) {
-    refuse("tile_t", fmt::format("a {}x{} register tile needs {} vector registers "
-                                 "({} accumulators, {} weights, 1 input); {} has {}",
-                                 s.tile_t, s.tile_oc_vecs, needed, accumulators, s.tile_oc_vecs,
-                                 isa_name(s.isa), registers));
-  }
-  switch (s.strategy) {
-    case Strategy::kDirect: break;
-    case Strategy::kDepthwise:
-      if (!p.is_depthwise()) {
-        refuse("strategy", fmt::format("depthwise needs groups == in_channels > 1, got groups={}, "
-                                       "in_channels={}",
-                                       p.groups, p.in_channels));
-      }
-      if (s.block_ic != 0) refuse("block_ic", "depthwise has one input channel per group");
-      // The machine code keeps an input, a mask and a weight temporary beside the accumulators.
-      if (accumulators + 3 > registers) {
-        refuse("tile_t", fmt::format("a depthwise {}x{} tile needs {} vector registers "
-                                     "({} accumulators and 3 temporaries); {} has {}",
-                                     s.tile_t, s.tile_oc_vecs, accumulators + 3, accumulators,
-                                     isa_name(s.isa), registers));
-      }
-      break;
-    case Strategy::kPointwise:
-      if (!p.is_pointwise()) {
-        refuse("strategy", fmt::format("pointwise needs kernel_size=1, strides=1 and no padding, "
-                                       "got kernel_size={}, strides={}",
-                                       p.kernel, p.stride));
-      }
-      break;
-    case Strategy::kFirstLayer:
-      if (p.groups != 1 || p.in_channels > 4) {
-        refuse("strategy", fmt::format("first_layer needs groups=1 and at most 4 input channels, "
-                                       "got groups={}, in_channels={}",
-                                       p.groups, p.in_channels));
-      }
-      break;
-  }
-  if (s.channels_first == ChannelsFirstMode::kNative) {
-    if (p.data_format != DataFormat::kChannelsFirst) {
-      refuse("channels_first", "native is for data_format=channels_first only");
+  if (s.strategy == Strategy::kDepthwise) {
+    if (!p.is_depthwise() || p.filters != p.groups) {
+      refuse("strategy", fmt::format("depthwise computes one filter per input channel "
+                                     "(groups == in_channels == filters > 1), got groups={}, "
+                                     "in_channels={}, filters={}; use strategy=direct",
+                                     p.groups, p.in_channels, p.filters));
     }
-    if (p.stride != 1) {
-      refuse("channels_first", fmt::format("native vectorizes over time and needs strides=1, "
-                                           "got strides={}",
-                                           p.stride));
-    }
-    refuse("channels_first", "native is not implemented by the lowering yet; use transpose");
+    if (s.block_ic != 0) refuse("block_ic", "depthwise has one input channel per group");
   }
   if (s.block_ic < 0) refuse("block_ic", fmt::format("must be >= 0, got {}", s.block_ic));
   if (s.block_ic > p.ic_per_group) {

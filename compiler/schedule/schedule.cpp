@@ -16,8 +16,6 @@ const char* strategy_name(Strategy s) {
   switch (s) {
     case Strategy::kDirect: return "direct";
     case Strategy::kDepthwise: return "depthwise";
-    case Strategy::kPointwise: return "pointwise";
-    case Strategy::kFirstLayer: return "first_layer";
   }
   return "?";
 }
@@ -70,8 +68,7 @@ std::string to_string(const Schedule& s) {
       "isa={} strategy={} channels_first={} loop_order={} vector_lanes={} tile_t={} "
       "tile_oc_vecs={} block_ic={} block_t={} unroll_k={} unroll_ic={} prefetch_distance={} "
       "nontemporal_stores={} threads={}",
-      isa_name(s.isa), strategy_name(s.strategy),
-      s.channels_first == ChannelsFirstMode::kTranspose ? "transpose" : "native",
+      isa_name(s.isa), strategy_name(s.strategy), "transpose",
       s.loop_order == LoopOrder::kBatchTimeChannel ? "btc" : "bct", s.vector_lanes, s.tile_t,
       s.tile_oc_vecs, s.block_ic, s.block_t, s.unroll_k, s.unroll_ic, s.prefetch_distance,
       s.nontemporal_stores ? 1 : 0, s.threads);
@@ -105,19 +102,17 @@ Schedule parse_schedule(std::string_view text) {
         s.strategy = Strategy::kDirect;
       else if (value == "depthwise")
         s.strategy = Strategy::kDepthwise;
-      else if (value == "pointwise")
-        s.strategy = Strategy::kPointwise;
-      else if (value == "first_layer")
-        s.strategy = Strategy::kFirstLayer;
+      else if (value == "pointwise" || value == "first_layer")
+        bad_value(key, value,
+                  "direct or depthwise (pointwise and first_layer were labels for direct: "
+                  "use strategy=direct)");
       else
-        bad_value(key, value, "direct, depthwise, pointwise or first_layer");
+        bad_value(key, value, "direct or depthwise");
     } else if (key == "channels_first") {
       if (value == "transpose")
         s.channels_first = ChannelsFirstMode::kTranspose;
-      else if (value == "native")
-        s.channels_first = ChannelsFirstMode::kNative;
       else
-        bad_value(key, value, "transpose or native");
+        bad_value(key, value, "transpose (native is not implemented)");
     } else if (key == "loop_order") {
       if (value == "btc")
         s.loop_order = LoopOrder::kBatchTimeChannel;

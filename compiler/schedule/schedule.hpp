@@ -1,9 +1,7 @@
 // Schedule — how a Problem is computed: data, printable, parseable, checked for legality.
 //
-// Shared contract between the IR passes (compiler/ir), the interpreter and the machine
-// code backends (compiler/backend). Planning is separate from emission: the heuristic and
-// the tuner produce a Schedule; lowering + passes turn Problem + Schedule into scheduled
-// IR; backends read the scheduled IR (and this struct) and only translate.
+// What a user or the tuner chooses. plan_kernel (kernel_plan.hpp) resolves it against a
+// Problem into the KernelPlan that the lowering, the IR passes and both backends read.
 #pragma once
 
 #include <cstdint>
@@ -15,19 +13,18 @@
 
 namespace convjit::detail {
 
-/// Which micro-kernel family computes the problem.
+/// Which micro-kernel family computes the problem. (Pointwise and first-layer problems are
+/// direct ones: the plan turns K = 1 and one input channel with strides > 1 into their own
+/// tiles and tap classes, so they need no label; docs/design.md.)
 enum class Strategy {
-  kDirect,      ///< channels_last direct conv: oc vectorized, inputs broadcast, weights packed
-                ///< [oc_blk][k][ic][tile_oc*V]
-  kDepthwise,   ///< groups == C: vectorized over channels, weights held in registers across time
-  kPointwise,   ///< K == 1, stride 1: a GEMM (time x ic) * (ic x oc)
-  kFirstLayer,  ///< C == 1 (or tiny) with a large stride: vectorized over oc, time tile wide
+  kDirect,     ///< oc vectorized, inputs broadcast, weights packed per oc block
+  kDepthwise,  ///< groups == C == F: vectorized over channels
 };
 
-/// How channels_first input/output is handled.
+/// How channels_first input/output is handled. Transposing is the only mode: a kernel
+/// vectorized over time is open work (docs/status.md).
 enum class ChannelsFirstMode {
   kTranspose,  ///< transpose to channels_last, run the channels_last kernel, transpose back
-  kNative,     ///< vectorize over time (stride 1 only)
 };
 
 /// Order of the three outer loops over output tiles.
@@ -67,9 +64,13 @@ Schedule parse_schedule(std::string_view text);
 Schedule merge_schedule(const Schedule& base, std::string_view text);
 
 /// Throws Error(kIllegalSchedule) naming the field and the reason when `s` cannot compute
-/// `p` (register tile beyond the ISA's registers, native channels_first with stride > 1,
-/// depthwise strategy on a non-depthwise problem, lanes not matching the ISA, ...).
+/// `p` (register tile beyond the ISA's registers, depthwise strategy on a non-depthwise
+/// problem, lanes not matching the ISA, ...): plan_kernel(p, s) succeeds.
 void check_legal(const Schedule& s, const Problem& p);
+
+/// The checks of each field on its own (ranges, strategy against the problem); plan_kernel
+/// runs them first, then the ones that need the plan (registers, encodings).
+void check_schedule_fields(const Schedule& s, const Problem& p);
 
 /// The default heuristic: a good schedule for `p` on `isa` from the register count and
 /// cache sizes. Always legal.

@@ -192,7 +192,8 @@ void read_schedule(Reader& r, Plan& plan) {
   word(7, "nontemporal_stores=" + std::to_string(r.u8() % 2));
   static const char* const kStrategies[] = {"direct", "depthwise", "pointwise", "first_layer"};
   word(8, std::string("strategy=") + kStrategies[r.u8() % 4]);
-  word(9, std::string("channels_first=") + (r.u8() % 2 ? "native" : "transpose"));
+  word(9,
+       std::string("channels_first=") + (r.u8() % 2 ? "native" : "transpose"));  // native: refused
   word(10, "block_ic=" + std::to_string(r.range(0, 8)));
   plan.options.schedule = s;
 }

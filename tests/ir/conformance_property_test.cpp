@@ -115,8 +115,9 @@ TEST(IrConformance, RandomLegalSchedulesMatchGolden) {
       if (s.unroll_k > 1) covered["unroll_k"]++;
       if (s.unroll_ic > 1) covered["unroll_ic"]++;
       if (s.strategy == Strategy::kDepthwise) covered["depthwise"]++;
-      if (s.strategy == Strategy::kPointwise) covered["pointwise"]++;
-      if (s.strategy == Strategy::kFirstLayer) covered["first_layer"]++;
+      if (p.is_pointwise()) covered["pointwise"]++;
+      if (p.in_channels <= 4 && p.stride >= 2) covered["first layer"]++;
+      if (f.plan != nullptr && f.plan->sweep) covered["sweep"]++;
       if (p.data_format == DataFormat::kChannelsFirst) covered["channels_first transpose"]++;
       if (s.prefetch_distance > 0) covered["prefetch"]++;
     }
@@ -125,9 +126,10 @@ TEST(IrConformance, RandomLegalSchedulesMatchGolden) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%d random legal schedules over %zu cases (%d illegal draws refused) in %.1f s\n",
               runs, order.size(), illegal, seconds);
-  for (const char* what : {"lanes 8", "lanes 16", "tile_t > 1", "tile_oc_vecs > 1", "ic blocks",
-                           "time blocks", "btc", "bct", "unroll_k", "unroll_ic", "depthwise",
-                           "pointwise", "first_layer", "channels_first transpose", "prefetch"}) {
+  for (const char* what :
+       {"lanes 8", "lanes 16", "tile_t > 1", "tile_oc_vecs > 1", "ic blocks", "time blocks", "btc",
+        "bct", "unroll_k", "unroll_ic", "depthwise", "pointwise", "first layer", "sweep",
+        "channels_first transpose", "prefetch"}) {
     EXPECT_GT(covered[what], 0) << "random schedules never covered " << what;
   }
   EXPECT_GT(illegal, 0) << "the generator should also draw illegal schedules";

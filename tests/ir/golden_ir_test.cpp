@@ -38,7 +38,7 @@ const GoldenSpec kGolden[] = {
     {"pointwise_blocked",
      "filters=16,kernel_size=1,use_bias=false",
      {1, 12, 12},
-     "isa=avx2 strategy=pointwise tile_t=3 tile_oc_vecs=2 block_ic=5 block_t=6 unroll_ic=2 "
+     "isa=avx2 strategy=direct tile_t=3 tile_oc_vecs=2 block_ic=5 block_t=6 unroll_ic=2 "
      "loop_order=btc threads=2"},
     {"channels_first_softmax",
      "filters=6,kernel_size=3,padding=valid,data_format=channels_first,activation=softmax",

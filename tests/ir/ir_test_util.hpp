@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "compiler/ir/interpreter.hpp"
-#include "compiler/ir/pack_weights.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 #include "convjit/error.hpp"
 #include "convjit/spec.hpp"
 
@@ -130,10 +130,8 @@ inline Schedule random_schedule(std::mt19937_64& rng, const Problem& p) {
   s.isa = pick(0, 1) ? Isa::kAvx2 : Isa::kAvx512;
   s.vector_lanes = s.isa == Isa::kAvx2 ? 8 : 16;
   if (pick(0, 30) == 0) s.vector_lanes = 24 - s.vector_lanes;  // sometimes illegal
-  const Strategy strategies[] = {Strategy::kDirect, Strategy::kDepthwise, Strategy::kPointwise,
-                                 Strategy::kFirstLayer};
-  s.strategy = strategies[pick(0, 3)];
-  s.channels_first = pick(0, 1) ? ChannelsFirstMode::kNative : ChannelsFirstMode::kTranspose;
+  s.strategy = pick(0, 1) ? Strategy::kDepthwise : Strategy::kDirect;
+  s.channels_first = ChannelsFirstMode::kTranspose;
   s.loop_order = pick(0, 1) ? LoopOrder::kBatchTimeChannel : LoopOrder::kBatchChannelTime;
   const int regs = s.isa == Isa::kAvx2 ? 16 : 32;
   s.tile_oc_vecs = pick(1, 4);

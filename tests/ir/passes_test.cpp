@@ -124,7 +124,8 @@ TEST(Passes, EachPassPreservesTheResultBitForBit) {
     Schedule s = default_schedule(p, Isa::kAvx2);
     s.unroll_k = std::min<int>(2, static_cast<int>(p.kernel));
     if (s.strategy != Strategy::kDepthwise) s.unroll_ic = 3;
-    const Func lowered = simplify(lower_conv(p, plan_from_schedule(s)));
+    const Func lowered = simplify(
+        lower_conv(p, lower_plan_of(std::make_shared<const KernelPlan>(plan_kernel(p, s)))));
     const std::vector<float> base = run_func(lowered, p, c);
     EXPECT_EQ(compare(c, base), "") << c.id;
     const Func split = unroll_reduction(lowered, s.unroll_k, s.unroll_ic);

@@ -58,7 +58,11 @@ TEST(Schedule, ParseErrorsNameTheKey) {
       {"colour=blue", "colour", "Unknown schedule key: colour"},
       {"tile_t", "schedule", "key=value"},
       {"tile_t=2 tile_t=3", "tile_t", "given twice"},
-      {"strategy=winograd", "strategy", "direct, depthwise"},
+      {"strategy=winograd", "strategy", "direct or depthwise"},
+      // Labels that changed no code are gone; the message says what to write instead.
+      {"strategy=pointwise", "strategy", "use strategy=direct"},
+      {"strategy=first_layer", "strategy", "use strategy=direct"},
+      {"channels_first=native", "channels_first", "native is not implemented"},
       {"nontemporal_stores=maybe", "nontemporal_stores", "0 or 1"},
       {"block_t=1e3", "block_t", "an integer"},
   };
@@ -105,7 +109,7 @@ TEST(Legality, IllegalSchedulesAreRefusedWithAReason) {
        "isa=avx2 tile_t=1000000000 tile_oc_vecs=4",
        "tile_t",
        "needs 4000000005 vector registers (4000000000 accumulators, 4 weights"},
-      {"filters=8,kernel_size=3,groups=4",
+      {"filters=4,kernel_size=3,groups=4",
        {1, 10, 4},
        "isa=avx512 strategy=depthwise tile_t=1073741824 tile_oc_vecs=1073741824",
        "tile_t",
@@ -121,27 +125,11 @@ TEST(Legality, IllegalSchedulesAreRefusedWithAReason) {
        "strategy=depthwise",
        "strategy",
        "groups == in_channels"},
-      {"filters=8,kernel_size=3", {1, 10, 4}, "strategy=pointwise", "strategy", "kernel_size=1"},
-      {"filters=8,kernel_size=1,padding=same",
-       {1, 10, 8},
-       "strategy=first_layer",
-       "strategy",
-       "at most 4 input channels"},
-      {"filters=8,kernel_size=3",
+      {"filters=8,kernel_size=4,groups=4",
        {1, 10, 4},
-       "channels_first=native",
-       "channels_first",
-       "channels_first only"},
-      {"filters=8,kernel_size=3,strides=2,data_format=channels_first",
-       {1, 4, 10},
-       "channels_first=native",
-       "channels_first",
-       "strides=1"},
-      {"filters=8,kernel_size=3,data_format=channels_first",
-       {1, 4, 10},
-       "channels_first=native",
-       "channels_first",
-       "not implemented"},
+       "strategy=depthwise",
+       "strategy",
+       "filters=8; use strategy=direct"},
       {"filters=8,kernel_size=3", {1, 10, 4}, "block_ic=5", "block_ic", "exceeds the 4"},
       {"filters=8,kernel_size=3", {1, 10, 4}, "block_ic=-1", "block_ic", ">= 0"},
       {"filters=8,kernel_size=3",
@@ -226,13 +214,19 @@ TEST(DefaultSchedule, PicksTheStrategyPerCase) {
       default_schedule(problem("filters=16,kernel_size=3,groups=16", {1, 20, 16}), Isa::kAvx512)
           .strategy,
       Strategy::kDepthwise);
+  // Pointwise and first layers are direct: the plan gives them their tiles and tap classes.
   EXPECT_EQ(
       default_schedule(problem("filters=16,kernel_size=1", {1, 20, 16}), Isa::kAvx512).strategy,
-      Strategy::kPointwise);
+      Strategy::kDirect);
   EXPECT_EQ(
       default_schedule(problem("filters=16,kernel_size=9,strides=4", {1, 200, 1}), Isa::kAvx512)
           .strategy,
-      Strategy::kFirstLayer);
+      Strategy::kDirect);
+  // A depth multiplier above 1 is grouped direct: depthwise would be refused.
+  EXPECT_EQ(
+      default_schedule(problem("filters=32,kernel_size=3,groups=16", {1, 20, 16}), Isa::kAvx512)
+          .strategy,
+      Strategy::kDirect);
   EXPECT_EQ(
       default_schedule(problem("filters=16,kernel_size=3", {1, 20, 16}), Isa::kAvx512).strategy,
       Strategy::kDirect);
@@ -243,7 +237,7 @@ TEST(DefaultSchedule, PicksTheStrategyPerCase) {
 TEST(DefaultSchedule, PointwiseTileOnAvx2) {
   const Problem pw = problem("filters=256,kernel_size=1", {8, 1024, 256});
   const Schedule s2 = default_schedule(pw, Isa::kAvx2);
-  EXPECT_EQ(s2.strategy, Strategy::kPointwise);
+  EXPECT_EQ(s2.strategy, Strategy::kDirect);
   EXPECT_EQ(s2.tile_t, 4);
   EXPECT_EQ(s2.tile_oc_vecs, 3);
   EXPECT_NO_THROW(check_legal(s2, pw));

@@ -1,7 +1,7 @@
 // The edge and first-layer paths of the Xbyak direct kernel against the reference: the
 // direct edge in groups of ur_t steps (each tap's in-range rows found at run time), tap classes
 // (one input channel, stride > 1: each input row broadcast once for every tap that reads it, the
-// taps of each element summed in ConvPlan::tap_order, the edge in the same order) and the
+// taps of each element summed in KernelPlan::tap_order, the edge in the same order) and the
 // direct channel-block sweep (loop_order btc, weights of the sweep in L1: one call computes
 // whole output rows). Every run checks canaries and split ranges bit for bit: a split that
 // moves an element from the interior to the edge must not change its bits.
@@ -59,11 +59,11 @@ TEST(JitFirstLayer, TapClassesMatchReference) {
           const int tile_oc = 2;
           const int tile_t = static_cast<int>(
               std::min<std::int64_t>(4, (16 - 1 - class_taps * tile_oc) / tile_oc));
-          Schedule s = make_schedule(Isa::kAvx2, tile_t, tile_oc, Strategy::kFirstLayer);
+          Schedule s = make_schedule(Isa::kAvx2, tile_t, tile_oc, Strategy::kDirect);
           s.loop_order = order;
-          s.block_t = pad == Padding::kCausal ? 13 : 0;  // several calls per column
+          s.block_t = pad == Padding::kCausal ? 3 * tile_t : 0;  // several calls per column
           const auto kernel = generate_xbyak(p, s);
-          const ConvPlan& plan = as_xbyak(*kernel).plan();
+          const KernelPlan& plan = as_xbyak(*kernel).plan();
           EXPECT_EQ(plan.tap_class_size, class_taps) << kernel->name();
           EXPECT_EQ(plan.tap_order, class_order(shape.kernel, shape.stride)) << kernel->name();
           EXPECT_EQ(plan.sweep, order == LoopOrder::kBatchTimeChannel && filters >= 32)
@@ -131,8 +131,8 @@ TEST(JitFirstLayer, TapClassesOnlyWhereTheyApply) {
   tall.groups = 1;
   tall.kernel = 10;
   tall.stride = 5;
-  const auto k4 = generate_xbyak(make_case_problem(tall),
-                                 make_schedule(Isa::kAvx2, 6, 2, Strategy::kFirstLayer));
+  const auto k4 =
+      generate_xbyak(make_case_problem(tall), make_schedule(Isa::kAvx2, 6, 2, Strategy::kDirect));
   EXPECT_EQ(as_xbyak(*k4).plan().tap_class_size, 0);
 }
 
@@ -149,11 +149,11 @@ TEST(JitFirstLayer, DefaultScheduleForWav2vec2FirstLayer) {
   const Problem p = make_case_problem(c);
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     const Schedule s = default_schedule(p, isa);
-    EXPECT_EQ(s.strategy, Strategy::kFirstLayer);
+    EXPECT_EQ(s.strategy, Strategy::kDirect);
     EXPECT_EQ(s.tile_t, 5) << to_string(s);
     EXPECT_EQ(s.tile_oc_vecs, isa == Isa::kAvx2 ? 2 : 4) << to_string(s);
     const auto kernel = generate_xbyak(p, s);
-    const ConvPlan& plan = as_xbyak(*kernel).plan();
+    const KernelPlan& plan = as_xbyak(*kernel).plan();
     EXPECT_EQ(plan.tap_class_size, 2);
     EXPECT_TRUE(plan.sweep);
     if (isa == Isa::kAvx2 || host_has_avx512()) {

@@ -33,7 +33,7 @@ std::vector<Shape> shapes(int v) {
       {"groups=2", 6, 2 * (v + 1), 2, Strategy::kDirect},
       {"depthwise x1", v + 3, v + 3, v + 3, Strategy::kDepthwise},
       {"depthwise x1 C=2V", 2 * v, 2 * v, 2 * v, Strategy::kDepthwise},
-      {"depthwise x2", 5, 10, 5, Strategy::kDepthwise},
+      {"depthwise x2 (grouped direct)", 5, 10, 5, Strategy::kDirect},
   };
 }
 
@@ -77,7 +77,7 @@ int run_grid(Isa isa, bool execute) {
               const Problem p = make_case_problem(c);
               Schedule s = make_schedule(isa, tile.t, tile.oc, shape.strategy, tile.unroll_ic);
               s.loop_order = tile.order;
-              s.block_t = tile.block_t;
+              s.block_t = tile.block_t / tile.t * tile.t;  // a multiple of tile_t
               const auto kernel = generate_xbyak(p, s);
               ++cases;
               if (!execute) continue;

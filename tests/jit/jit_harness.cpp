@@ -83,7 +83,7 @@ Schedule make_schedule(Isa isa, int tile_t, int tile_oc_vecs, Strategy strategy,
   s.tile_t = tile_t;
   s.tile_oc_vecs = tile_oc_vecs;
   s.strategy = strategy;
-  s.unroll_ic = unroll_ic;
+  s.unroll_ic = strategy == Strategy::kDepthwise ? 1 : unroll_ic;  // no ic reduction
   return s;
 }
 

@@ -1,4 +1,4 @@
-// Input-channel blocks in the Xbyak direct kernel (Schedule::block_ic, ConvPlan::ic_block):
+// Input-channel blocks in the Xbyak direct kernel (Schedule::block_ic, KernelPlan::ic_block):
 // the reduction runs one ic block per column call, partial sums in the output (every block
 // but the first starts from them, every block but the last stores them raw). Checked against
 // the reference with canaries and split ranges, over paddings, strides, dilations, groups,
@@ -44,7 +44,7 @@ TEST(JitIcBlocks, PlanTakesTheLargestDivisorNotAboveBlockIc) {
     Schedule s = make_schedule(Isa::kAvx2, 3, 2, Strategy::kDirect, 4);
     s.block_ic = e.block_ic;
     const auto kernel = generate_xbyak(p, s);
-    const ConvPlan& plan = as_xbyak(*kernel).plan();
+    const KernelPlan& plan = as_xbyak(*kernel).plan();
     EXPECT_EQ(plan.ic_block, e.ic_block) << "C=" << e.channels << " block_ic=" << e.block_ic;
     EXPECT_EQ(plan.ic_blocks, e.ic_blocks) << "C=" << e.channels << " block_ic=" << e.block_ic;
     // Packed weights are the same size whatever the blocking.
@@ -93,7 +93,7 @@ TEST(JitIcBlocks, PartialSumsMatchReference) {
             s.block_ic = sh.block_ic;
             s.loop_order =
                 (seed % 2) == 0 ? LoopOrder::kBatchTimeChannel : LoopOrder::kBatchChannelTime;
-            s.block_t = (seed % 3) == 1 ? 8 : 0;
+            s.block_t = (seed % 3) == 1 ? 8 / s.tile_t * s.tile_t : 0;
             const auto kernel = generate_xbyak(base, s);
             ASSERT_GT(as_xbyak(*kernel).plan().ic_blocks, 1) << to_string(s);
             const Problem p = c.dynamic ? with_length(base, c.batch, c.length) : base;

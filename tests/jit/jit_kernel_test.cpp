@@ -50,7 +50,7 @@ TEST(JitKernel, EveryElementwiseActivationFused) {
           const Schedule s = tile == 0 ? make_schedule(isa, 2, 2, strategy, 2)
                                        : make_schedule(isa, big_t, big_oc, strategy, 2);
           const auto kernel = generate_xbyak(p, s);
-          const ConvPlan& plan = as_xbyak(*kernel).plan();
+          const KernelPlan& plan = as_xbyak(*kernel).plan();
           const ColumnVariant& main = plan.full.present ? plan.full : plan.tail;
           const int free_regs = static_cast<int>(main.epilogue_free.size());
           EXPECT_EQ(main.epilogue_in_registers, free_regs >= plan.act_temps + 2)
@@ -241,7 +241,7 @@ TEST(JitKernel, InteriorLoopFacts) {
     const int dw_t = isa == Isa::kAvx512 ? 4 : 2;  // AVX2: 4 accumulators + 6 weights + 3
     const auto k3 = generate_xbyak(r, make_schedule(isa, dw_t, 2, Strategy::kDepthwise));
     const auto& x3 = as_xbyak(*k3);
-    EXPECT_EQ(x3.plan().kind, JitKind::kDepthwise);
+    EXPECT_EQ(x3.plan().kind, KernelKind::kDepthwise);
     EXPECT_TRUE(x3.plan().dw_weights_in_regs);
     EXPECT_EQ(x3.full_stats().interior_fmas, 3 * dw_t * 2);
     EXPECT_EQ(x3.full_stats().interior_loops, 1);

@@ -88,7 +88,7 @@ TEST(JitMemoryPaths, DepthwiseSweepPrefetchAndStreamingStores) {
             const Problem p = make_case_problem(c);
             Schedule s = make_schedule(Isa::kAvx2, tile.t, tile.oc, Strategy::kDepthwise);
             s.loop_order = LoopOrder::kBatchTimeChannel;
-            s.block_t = pad == Padding::kSame ? 9 : 0;
+            s.block_t = pad == Padding::kSame ? 9 / s.tile_t * s.tile_t : 0;
             s.prefetch_distance = nt ? 512 : 0;
             s.nontemporal_stores = nt;
             const auto kernel = generate_xbyak(p, s);
@@ -134,7 +134,7 @@ TEST(JitMemoryPaths, DirectPrefetchAndStreamingStores) {
           s.loop_order = nt ? LoopOrder::kBatchTimeChannel : LoopOrder::kBatchChannelTime;
           s.prefetch_distance = 64 * (1 + static_cast<int>(seed % 3));
           s.nontemporal_stores = nt;
-          s.unroll_k = nt ? 16 : 1;
+          s.unroll_k = nt ? static_cast<int>(std::min<std::int64_t>(16, p.kernel)) : 1;
           const auto kernel = generate_xbyak(p, s);
           EXPECT_GE(static_cast<const XbyakDriver&>(*kernel).plan().prefetch_tiles, 1);
           // Streaming stores only where rows are whole cache lines apart (F*4 % 64 == 0).
@@ -179,7 +179,7 @@ TEST(JitMemoryPaths, DepthwiseTapGroupsAndEdgeRows) {
         const Problem p = make_case_problem(c);
         Schedule s = make_schedule(Isa::kAvx2, 10, 1, Strategy::kDepthwise);
         s.loop_order = LoopOrder::kBatchTimeChannel;
-        s.block_t = pad == Padding::kCausal ? 25 : 0;
+        s.block_t = pad == Padding::kCausal ? 25 / s.tile_t * s.tile_t : 0;
         const auto kernel = generate_xbyak(p, s);
         const auto& plan = static_cast<const XbyakDriver&>(*kernel).plan();
         // 10 accumulators, input and mask temporaries, 4 weight registers.
@@ -238,7 +238,7 @@ TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
   s.loop_order = LoopOrder::kBatchTimeChannel;
   s.nontemporal_stores = true;
   const auto kernel = generate_xbyak(p, s);
-  const ConvPlan& plan = static_cast<const XbyakDriver&>(*kernel).plan();
+  const KernelPlan& plan = static_cast<const XbyakDriver&>(*kernel).plan();
   ASSERT_TRUE(plan.sweep);
   ASSERT_TRUE(plan.nontemporal);
 
@@ -285,7 +285,7 @@ TEST(JitMemoryPaths, StoreModeFollowsBufferPlacement) {
   Schedule columns = s;
   columns.loop_order = LoopOrder::kBatchChannelTime;
   const auto k2 = generate_xbyak(p, columns);
-  const ConvPlan& plan2 = static_cast<const XbyakDriver&>(*k2).plan();
+  const KernelPlan& plan2 = static_cast<const XbyakDriver&>(*k2).plan();
   EXPECT_FALSE(plan2.sweep);
   EXPECT_FALSE(store_mode(plan2, arena, arena + 16).streaming);  // output 64 bytes ahead
   EXPECT_TRUE(store_mode(plan2, arena + 16, arena).streaming);

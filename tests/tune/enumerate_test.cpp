@@ -10,6 +10,7 @@
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
 #include "compiler/schedule/enumerate.hpp"
+#include "compiler/schedule/kernel_plan.hpp"
 #include "convjit/jit.hpp"
 
 namespace convjit::detail {
@@ -47,19 +48,22 @@ TEST(Enumerate, OnlyLegalSchedulesDefaultFirstNoDuplicates) {
     d2.threads = d5.threads = 3;
     EXPECT_EQ(all[0], d2);
     EXPECT_EQ(all[1], d5);
-    std::set<std::string> texts;
+    std::set<std::string> texts, plans;
     std::set<Strategy> strategies;
     std::set<std::pair<int, int>> tiles;
     for (const Schedule& s : all) {
       EXPECT_NO_THROW(check_legal(s, p)) << to_string(s);
       EXPECT_TRUE(texts.insert(to_string(s)).second) << "duplicate " << to_string(s);
+      // No two candidates resolve to the same plan: they would compile the same code.
+      EXPECT_TRUE(plans.insert(to_string(plan_kernel(p, s))).second)
+          << "same plan as an earlier candidate: " << to_string(s);
       EXPECT_EQ(s.threads, 3);
       strategies.insert(s.strategy);
       tiles.insert({s.tile_t, s.tile_oc_vecs});
     }
     EXPECT_TRUE(strategies.count(Strategy::kDirect));
-    EXPECT_EQ(strategies.count(Strategy::kDepthwise), p.is_depthwise() ? 1u : 0u);
-    EXPECT_EQ(strategies.count(Strategy::kPointwise), p.is_pointwise() ? 1u : 0u);
+    EXPECT_EQ(strategies.count(Strategy::kDepthwise),
+              p.is_depthwise() && p.oc_per_group == 1 ? 1u : 0u);
     EXPECT_GE(tiles.size(), 3u);
   }
 }
@@ -81,7 +85,8 @@ TEST(Enumerate, SearchesEveryFieldTheIssueNames) {
   }
   EXPECT_GE(block_ic.size(), 3u);
   EXPECT_GE(block_t.size(), 2u);
-  EXPECT_GE(prefetch.size(), 3u);
+  // Distances that prefetch the same tiles ahead resolve to one plan: two are left.
+  EXPECT_GE(prefetch.size(), 2u);
   EXPECT_GE(unroll.size(), 3u);
   EXPECT_EQ(orders.size(), 2u);
   EXPECT_TRUE(nontemporal);

@@ -17,7 +17,7 @@
 #include "compiler/backend/llvm/llvm_codegen.hpp"
 #include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
-#include "compiler/ir/pack_weights.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -117,8 +117,7 @@ std::string header_text(const Conv1DSpec& spec, const Shape3& shape, const Probl
       "#define {}_KERAS_KERNEL_FLOATS {} /* (kernel_size, in_channels/groups, "
       "filters) */\n",
       P, p.kernel_size_elems());
-  h += fmt::format("#define {}_PACKED_WEIGHTS_FLOATS {}\n", P,
-                   ir::packed_weights_size(p, f.weights));
+  h += fmt::format("#define {}_PACKED_WEIGHTS_FLOATS {}\n", P, packed_weights_size(p, f.weights));
   h += fmt::format("#define {}_USE_BIAS {}\n", P, p.use_bias ? 1 : 0);
   if (!dyn_batch) h += fmt::format("#define {}_BATCH {}\n", P, p.batch);
   if (!dyn_length) {

@@ -37,8 +37,8 @@ Stmt loop_over(const For& loop, const Expr& begin, const Expr& end, std::string 
 
 class Restrict {
  public:
-  Restrict(ir::Func& f, const Schedule& s) : f_(f), p_(f.problem), rows_(s.tile_t) {
-    block_t_ = s.block_t;
+  Restrict(ir::Func& f, const KernelPlan& plan) : f_(f), p_(f.problem), rows_(plan.ur_t) {
+    block_t_ = plan.block_t;
     t0_ = f_.var_expr(CallRangeNames::kTBegin);
     t1_ = f_.var_expr(CallRangeNames::kTEnd);
     oc0_ = f_.var_expr(CallRangeNames::kOcBegin);
@@ -211,34 +211,23 @@ class Restrict {
 
 }  // namespace
 
-ir::Func restrict_to_call_ranges(const ir::Func& f, const Schedule& s) {
+ir::Func restrict_to_call_ranges(const ir::Func& f) {
   ir::Func out = f;
   for (const char* name : {CallRangeNames::kTBeginParam, CallRangeNames::kTEndParam,
                            CallRangeNames::kOcBeginParam, CallRangeNames::kOcEndParam}) {
     out.var(name);
   }
-  Restrict r(out, s);
+  Restrict r(out, *f.plan);
   out.body = r.run(f.body);
   return out;
 }
 
 std::int64_t call_oc_split_granularity(const ir::Func& f) {
-  const Problem& p = f.problem;
-  const std::int64_t all = std::max<std::int64_t>(p.filters, 1);
-  if (is_axis_activation(p.activation) && p.data_format == DataFormat::kChannelsLast) return all;
-  const std::int64_t bw = f.weights.block_width;
-  std::int64_t g = 0;
-  if (f.weights.kind == ir::WeightLayout::Kind::kDepthwise) {
-    g = bw * p.oc_per_group;
-  } else {
-    g = (p.groups == 1 || p.oc_per_group % bw == 0) ? bw : p.oc_per_group;
-  }
-  return std::clamp<std::int64_t>(g, 1, all);
+  return f.plan->oc_granularity;  // the plan's split rule, which the Xbyak driver also follows
 }
 
 bool call_can_split_time(const ir::Func& f) {
-  const Problem& p = f.problem;
-  return !(is_axis_activation(p.activation) && p.data_format == DataFormat::kChannelsFirst);
+  return f.plan->split_time;
 }
 
 }  // namespace convjit::detail

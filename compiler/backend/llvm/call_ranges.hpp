@@ -43,13 +43,14 @@ constexpr std::int64_t kWholeRange = std::int64_t{1} << 40;
 /// Each output element keeps the instruction sequence it has in a whole run, so any split
 /// gives bit-identical results. Ranges must follow the kernel's split rules (oc ranges start on
 /// multiples of call_oc_split_granularity; no time split when !call_can_split_time).
-ir::Func restrict_to_call_ranges(const ir::Func& f, const Schedule& s);
+ir::Func restrict_to_call_ranges(const ir::Func& f);
 
-/// Output channels a call must compute together: a channel block (direct: lanes*tile_oc_vecs
-/// when blocks start on multiples of it, else a whole group; depthwise: a channel block times the
-/// depth multiplier), all of F for an axis activation over channels (channels_last).
+/// Output channels a call must compute together (KernelPlan::oc_granularity: a channel block
+/// when blocks start on multiples of it, else a whole group; all of F for an axis activation
+/// over channels).
 std::int64_t call_oc_split_granularity(const ir::Func& f);
-/// False when the axis activation runs over time (channels_first softmax, glu, ...).
+/// KernelPlan::split_time: false when the axis activation runs over time (channels_first
+/// softmax, glu, ...).
 bool call_can_split_time(const ir::Func& f);
 
 }  // namespace convjit::detail

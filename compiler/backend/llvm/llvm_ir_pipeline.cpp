@@ -61,12 +61,12 @@ ir::Func after(const char* pass, ir::Func f, bool unrolled = false) {
 }  // namespace
 
 ir::Func lower_for_llvm(const Problem& p, const Schedule& s) {
-  check_legal(s, p);
-  ir::Func f = ir::lower_conv(p, ir::plan_from_schedule(s));
+  auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));  // throws when illegal
+  ir::Func f = ir::lower_conv(p, ir::lower_plan_of(plan));
   f = after("fold_full_lanes", fold_full_lanes(f));
-  f = after("restrict_to_call_ranges", restrict_to_call_ranges(f, s));
+  f = after("restrict_to_call_ranges", restrict_to_call_ranges(f));
   if (s.loop_order == LoopOrder::kBatchTimeChannel) {
-    f = after("sweep_channel_blocks", sweep_channel_blocks(f, s));
+    f = after("sweep_channel_blocks", sweep_channel_blocks(f));
   }
   f = after("simplify", ir::simplify(f));
   f = after("unroll_reduction", ir::unroll_reduction(f, s.unroll_k, s.unroll_ic));

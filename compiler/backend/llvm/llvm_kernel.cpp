@@ -23,7 +23,7 @@
 #include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
 #include "compiler/environment.hpp"
-#include "compiler/ir/pack_weights.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -57,8 +57,6 @@ const char* strategy_word(Strategy s) {
   switch (s) {
     case Strategy::kDirect: return "direct";
     case Strategy::kDepthwise: return "depthwise";
-    case Strategy::kPointwise: return "pointwise";
-    case Strategy::kFirstLayer: return "first_layer";
   }
   return "direct";
 }
@@ -118,10 +116,10 @@ class LlvmKernel final : public GeneratedKernel {
   }
 
   std::size_t packed_weights_floats() const override {
-    return static_cast<std::size_t>(ir::packed_weights_size(problem(), func_.weights));
+    return static_cast<std::size_t>(packed_weights_size(problem(), func_.weights));
   }
   void pack_weights(const float* keras_kernel, float* packed) const override {
-    ir::pack_weights(problem(), func_.weights, keras_kernel, packed);
+    detail::pack_weights(problem(), func_.weights, keras_kernel, packed);
   }
   std::size_t scratch_floats(std::int64_t length) const override {
     return static_cast<std::size_t>(llvm_scratch_floats(func_, length));

@@ -27,7 +27,7 @@
 #include "compiler/backend/llvm/sweep_channels.hpp"
 #include "compiler/ir/interpreter.hpp"
 #include "compiler/ir/mutate.hpp"
-#include "compiler/ir/pack_weights.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -544,13 +544,12 @@ class Lowering {
   }
 
   /// Whether this call's tiles may stream their stores (nullptr: never; the stores stay
-  /// plain), and binds the direction of a directional sweep (kSweepDownVar). As the Xbyak
-  /// backend decides (store_mode): only whole cache lines stream (blocks and rows a multiple
-  /// of 64 bytes, a line-aligned output), and a load whose address equals a pending streamed
-  /// store's modulo 4 KiB waits until that store reaches memory: when, in the order the tiles
-  /// take the blocks, the output runs a few blocks ahead of the input in the 4 KiB space, the
-  /// sweep goes down instead, or the call stores plainly. Compared for every output row and
-  /// input row of a tile, from the sample's base addresses.
+  /// plain), and binds the direction of a directional sweep (kSweepDownVar). The KernelPlan
+  /// decides (plan.nontemporal: whole cache lines only; store_alias_shifts: a load whose
+  /// address equals a pending streamed store's modulo 4 KiB waits until that store reaches
+  /// memory, so the call streams only when no such alias lies ahead, else the sweep goes
+  /// down, or the call stores plainly), here on the sample's base addresses and a
+  /// line-aligned output.
   llvm::Value* streaming_allowed() {
     const int down_var = var_slot(kSweepDownVar);
     if (down_var >= 0) env_[static_cast<std::size_t>(down_var)] = b_.getInt64(0);
@@ -559,10 +558,7 @@ class Lowering {
       const auto* st = ir::as<ir::Store>(c);
       if (st != nullptr && st->nontemporal && dst < 0) dst = st->dst.buffer;
     });
-    if (dst < 0) return nullptr;
-    const Problem& p = f_.problem;
-    const std::int64_t block_bytes = f_.weights.block_width * 4;
-    if (block_bytes % 64 != 0 || (p.filters * 4) % 64 != 0) return nullptr;
+    if (dst < 0 || f_.plan == nullptr || !f_.plan->nontemporal) return nullptr;
     int src = -1;
     for (std::size_t b = 0; b < f_.buffers.size(); ++b) {
       const ir::BufferDecl& buf = f_.buffers[b];
@@ -571,29 +567,26 @@ class Lowering {
       }
     }
     if (src < 0) return nullptr;
+    // The plan's aliasing rule (KernelPlan::store_alias_shifts), evaluated on this call's
+    // base addresses as store_mode() evaluates it for the Xbyak driver.
     constexpr std::int64_t kPage = 4096;
-    const std::int64_t window = 8 * block_bytes;  // bytes of pending streamed stores
-    const std::int64_t in_rows = o_.tile_rows * p.stride + (p.kernel - 1) * p.dilation;
+    const std::int64_t window = f_.plan->store_alias_window;
     llvm::Value* out_base = b_.CreatePtrToInt(buffers_[static_cast<std::size_t>(dst)], i64_);
     llvm::Value* base =
         b_.CreateSub(out_base, b_.CreatePtrToInt(buffers_[static_cast<std::size_t>(src)], i64_));
     llvm::Value* ahead_hazard = b_.getFalse();
     llvm::Value* behind_hazard = b_.getFalse();
-    for (std::int64_t t = 0; t < o_.tile_rows; ++t) {
-      for (std::int64_t r = 0; r < in_rows; ++r) {
-        const std::int64_t shift =
-            ((t * p.filters * 4 - r * p.in_channels * 4) % kPage + kPage) % kPage;
-        llvm::Value* ahead =
-            b_.CreateAnd(b_.CreateAdd(base, b_.getInt64(static_cast<std::uint64_t>(shift))),
-                         b_.getInt64(kPage - 1));
-        // 0 < ahead <= window, as one unsigned compare: ahead - 1 < window.
-        ahead_hazard = b_.CreateOr(
-            ahead_hazard, b_.CreateICmpULT(b_.CreateSub(ahead, b_.getInt64(1)),
-                                           b_.getInt64(static_cast<std::uint64_t>(window))));
-        behind_hazard = b_.CreateOr(
-            behind_hazard,
-            b_.CreateICmpUGE(ahead, b_.getInt64(static_cast<std::uint64_t>(kPage - window))));
-      }
+    for (const std::int64_t shift : f_.plan->store_alias_shifts) {
+      llvm::Value* ahead =
+          b_.CreateAnd(b_.CreateAdd(base, b_.getInt64(static_cast<std::uint64_t>(shift))),
+                       b_.getInt64(kPage - 1));
+      // 0 < ahead <= window, as one unsigned compare: ahead - 1 < window.
+      ahead_hazard = b_.CreateOr(ahead_hazard,
+                                 b_.CreateICmpULT(b_.CreateSub(ahead, b_.getInt64(1)),
+                                                  b_.getInt64(static_cast<std::uint64_t>(window))));
+      behind_hazard = b_.CreateOr(
+          behind_hazard,
+          b_.CreateICmpUGE(ahead, b_.getInt64(static_cast<std::uint64_t>(kPage - window))));
     }
     llvm::Value* line_aligned =
         b_.CreateICmpEQ(b_.CreateAnd(out_base, b_.getInt64(63)), b_.getInt64(0));
@@ -724,7 +717,7 @@ class Lowering {
     b_.CreateRet(expr(buffer_of(ir::BufferKind::kOutput).size));
   }
 
-  /// pack_weights(keras, packed): compiler/ir/pack_weights.cpp as loops.
+  /// pack_weights(keras, packed): compiler/schedule/weight_layout.cpp as loops.
   void define_pack_weights() {
     auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr_, ptr_}, false);
     llvm::Function* fn =
@@ -735,7 +728,7 @@ class Lowering {
     const ir::WeightLayout& layout = f_.weights;
     llvm::Value* keras = fn->getArg(0);
     llvm::Value* packed = fn->getArg(1);
-    const std::int64_t total = ir::packed_weights_size(p, layout);
+    const std::int64_t total = packed_weights_size(p, layout);
     b_.CreateMemSet(packed, b_.getInt8(0), b_.getInt64(static_cast<std::uint64_t>(total * 4)),
                     llvm::MaybeAlign(4));
     auto c = [&](std::int64_t v) { return b_.getInt64(static_cast<std::uint64_t>(v)); };
@@ -746,27 +739,33 @@ class Lowering {
     const std::int64_t bw = layout.block_width, blocks = layout.blocks, kk = p.kernel;
     if (layout.kind == ir::WeightLayout::Kind::kDirect) {
       const std::int64_t cg = p.ic_per_group, fg = p.oc_per_group, f = p.filters;
+      const std::int64_t bic = layout_ic_block(p, layout);
       for (std::int64_t bl = 0; bl < blocks; ++bl) {
         const std::int64_t cols = std::min(bw, fg - bl * bw);
         if (cols <= 0) continue;
-        emit_loop(b_, c(0), c(p.groups), "pack_g", [&](llvm::Value* g) {
-          emit_loop(b_, c(0), c(kk), "pack_k", [&](llvm::Value* k) {
-            emit_loop(b_, c(0), c(cg), "pack_ic", [&](llvm::Value* ic) {
-              emit_loop(b_, c(0), c(cols), "pack_col", [&](llvm::Value* col) {
-                // packed[(((g*blocks + bl)*K + k)*cg + ic)*bw + col]
-                llvm::Value* to = b_.CreateAdd(b_.CreateMul(g, c(blocks)), c(bl));
-                to = b_.CreateAdd(b_.CreateMul(to, c(kk)), k);
-                to = b_.CreateAdd(b_.CreateMul(to, c(cg)), ic);
-                to = b_.CreateAdd(b_.CreateMul(to, c(bw)), col);
-                // keras[(k*cg + ic)*f + g*fg + bl*bw + col]
-                llvm::Value* from = b_.CreateMul(b_.CreateAdd(b_.CreateMul(k, c(cg)), ic), c(f));
-                from = b_.CreateAdd(from, b_.CreateMul(g, c(fg)));
-                from = b_.CreateAdd(from, b_.CreateAdd(c(bl * bw), col));
-                copy(to, from);
+        for (std::int64_t ic0 = 0; ic0 < cg; ic0 += bic) {
+          emit_loop(b_, c(0), c(p.groups), "pack_g", [&](llvm::Value* g) {
+            emit_loop(b_, c(0), c(kk), "pack_k", [&](llvm::Value* k) {
+              emit_loop(b_, c(0), c(bic), "pack_ic", [&](llvm::Value* ic) {
+                emit_loop(b_, c(0), c(cols), "pack_col", [&](llvm::Value* col) {
+                  // packed_weights_offset(g, bl, k, ic0 + ic) + col:
+                  // ((((g*blocks + bl)*ic_blocks + ic0/bic)*K + k)*bic + ic)*bw + col
+                  llvm::Value* to = b_.CreateAdd(b_.CreateMul(g, c(blocks * (cg / bic))),
+                                                 c(bl * (cg / bic) + ic0 / bic));
+                  to = b_.CreateAdd(b_.CreateMul(to, c(kk)), k);
+                  to = b_.CreateAdd(b_.CreateMul(to, c(bic)), ic);
+                  to = b_.CreateAdd(b_.CreateMul(to, c(bw)), col);
+                  // keras[(k*cg + ic0 + ic)*f + g*fg + bl*bw + col]
+                  llvm::Value* from = b_.CreateMul(
+                      b_.CreateAdd(b_.CreateMul(k, c(cg)), b_.CreateAdd(c(ic0), ic)), c(f));
+                  from = b_.CreateAdd(from, b_.CreateMul(g, c(fg)));
+                  from = b_.CreateAdd(from, b_.CreateAdd(c(bl * bw), col));
+                  copy(to, from);
+                });
               });
             });
           });
-        });
+        }
       }
     } else {
       const std::int64_t fg = p.oc_per_group, f = p.filters;

@@ -90,9 +90,18 @@ Stmt channel_loop(const For& blocks, const Stmt& body, const Direction& d) {
                    ir::Let::make(blocks.var, cb, body));
 }
 
+/// How many blocks one sweep takes (KernelPlan::sweep_blocks), and the variables of the
+/// chunk loop when the blocks do not all fit in one.
+struct Chunking {
+  std::int64_t blocks = 0;  ///< 0: every block in one sweep
+  int chunk_var = -1, begin_var = -1, count_var = -1;
+};
+
 /// Block{For cb {regions}, [tail regions | For guard {tail regions}]} swept, or nullptr.
+/// Chunked: for chunk { regions { for cb in the chunk's blocks {tile} } }, then the tail
+/// block's own regions (as the Xbyak driver calls a column per chunk, then the tail).
 Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
-                  const SweepPrefetch& pf) {
+                  const SweepPrefetch& pf, const Chunking& chunking) {
   if (n.stmts.empty() || n.stmts.size() > 2) return nullptr;
   const auto* blocks = ir::as<For>(n.stmts.front());
   if (blocks == nullptr || blocks->tag != tag) return nullptr;
@@ -120,6 +129,27 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
     }
   }
   std::vector<Stmt> out;
+  if (chunking.blocks > 0) {
+    const Expr chunk = ir::make_var(chunking.chunk_var, "sweep_chunk");
+    const Expr begin = ir::make_var(chunking.begin_var, "sweep_chunk_begin");
+    const Expr count = ir::make_var(chunking.count_var, "sweep_chunk_count");
+    const For chunk_blocks{blocks->var, begin, count, blocks->kind, blocks->tag, blocks->body};
+    std::vector<Stmt> swept;
+    for (const For* r : regions) {
+      const Stmt body = r->tag == "interior tiles" && pf.rows > 0 ? pf.rewrite(r->body) : r->body;
+      swept.push_back(For::make(r->var, r->min, r->extent, r->kind, r->tag,
+                                channel_loop(chunk_blocks, body, d)));
+    }
+    Stmt per_chunk = Block::make(std::move(swept));
+    per_chunk = ir::Let::make(
+        chunking.count_var,
+        ir::min(blocks->extent - chunk * chunking.blocks, Expr(chunking.blocks)), per_chunk);
+    per_chunk = ir::Let::make(chunking.begin_var, blocks->min + chunk * chunking.blocks, per_chunk);
+    out.push_back(For::make(chunking.chunk_var, 0, ir::ceil_div(blocks->extent, chunking.blocks),
+                            ir::ForKind::kSerial, "sweep chunks", per_chunk));
+    if (n.stmts.size() == 2) out.push_back(n.stmts.back());
+    return Block::make(std::move(out));
+  }
   for (std::size_t i = 0; i < regions.size(); ++i) {
     const For& r = *regions[i];
     const Stmt body = r.tag == "interior tiles" && pf.rows > 0 ? pf.rewrite(r.body) : r.body;
@@ -134,50 +164,48 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
   return Block::make(std::move(out));
 }
 
-Stmt sweep(const Stmt& s, const std::string& tag, const Direction& d, const SweepPrefetch& pf) {
+Stmt sweep(const Stmt& s, const std::string& tag, const Direction& d, const SweepPrefetch& pf,
+           const Chunking& chunking) {
   if (const auto* n = ir::as<Block>(s)) {
-    if (Stmt swept = sweep_blocks(*n, tag, d, pf)) return swept;
+    if (Stmt swept = sweep_blocks(*n, tag, d, pf, chunking)) return swept;
   }
   return mutate_children(
-      s, [](const Expr& e) { return e; }, [&](const Stmt& c) { return sweep(c, tag, d, pf); });
+      s, [](const Expr& e) { return e; },
+      [&](const Stmt& c) { return sweep(c, tag, d, pf, chunking); });
 }
 
 }  // namespace
 
-ir::Func sweep_channel_blocks(const ir::Func& f, const Schedule& s) {
-  if (s.loop_order != LoopOrder::kBatchTimeChannel) return f;
+ir::Func sweep_channel_blocks(const ir::Func& f) {
+  if (f.plan == nullptr || !f.plan->sweep) return f;  // the plan decides, for both backends
+  const KernelPlan& plan = *f.plan;
   const Problem& p = f.problem;
   const std::int64_t bw = f.weights.block_width;
-  const bool depthwise = f.weights.kind == ir::WeightLayout::Kind::kDepthwise;
-  if (!depthwise) {
-    // Direct: one group whose blocks' weights all stay in L1 (the first layer: C = 1), as
-    // the Xbyak direct sweep; wider weights would be reloaded from L2 on every tile.
-    const std::int64_t block_bytes = p.kernel * p.ic_per_group * bw * 4;
-    if (p.groups != 1 || p.oc_per_group < 2 * bw ||
-        block_bytes * (p.oc_per_group / bw) > kSweepWeightBytes) {
-      return f;
-    }
-  }
+  const bool depthwise = plan.kind == KernelKind::kDepthwise;
   ir::Func out = f;
   Direction d;
-  if (s.nontemporal_stores) {
+  if (plan.nontemporal) {
     d.down = out.var_expr(kSweepDownVar);
     d.step = out.var("channel_step");
   }
   SweepPrefetch pf;
-  if (depthwise && s.prefetch_distance > 0) {  // direct blocks share the tile's input rows
+  if (depthwise && plan.prefetch_tiles > 0) {  // direct blocks share the tile's input rows
     // Lowering's prefetch row is (t0 + tile_t)*stride - pad; the next tile's first new row
     // is (t0 + tile_t)*stride - pad + (K-1)*dilation - stride + 1.
-    const std::int64_t tile_bytes = s.tile_t * p.stride * p.in_channels * 4;
-    const std::int64_t ahead =
-        std::clamp<std::int64_t>((s.prefetch_distance + tile_bytes - 1) / tile_bytes, 1, 4);
-    pf.distance_floats = s.prefetch_distance / 4;
-    pf.rows = s.tile_t * p.stride;
-    pf.first_row = (p.kernel - 1) * p.dilation - p.stride + 1 + (ahead - 1) * pf.rows;
+    pf.distance_floats = plan.schedule.prefetch_distance / 4;
+    pf.rows = plan.ur_t * p.stride;
+    pf.first_row = (p.kernel - 1) * p.dilation - p.stride + 1 + (plan.prefetch_tiles - 1) * pf.rows;
     pf.row_floats = p.in_channels;
     pf.lines = (bw * 4 + 63) / 64;
   }
-  out.body = sweep(f.body, depthwise ? "channel blocks" : "oc blocks", d, pf);
+  Chunking chunking;
+  if (plan.sweep_blocks < plan.col_channels / plan.block_width) {
+    chunking.blocks = plan.sweep_blocks;
+    chunking.chunk_var = out.var("sweep_chunk");
+    chunking.begin_var = out.var("sweep_chunk_begin");
+    chunking.count_var = out.var("sweep_chunk_count");
+  }
+  out.body = sweep(f.body, depthwise ? "channel blocks" : "oc blocks", d, pf, chunking);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "compiler/activation_math.hpp"
 #include "compiler/backend/xbyak/jit_check.hpp"
 #include "compiler/target/target.hpp"
 
@@ -76,42 +77,6 @@ std::uint32_t float_bits(float f) {
   return u;
 }
 
-int temps_for(Activation a) {
-  switch (a) {
-    case Activation::kLinear: return 0;
-    case Activation::kRelu:
-    case Activation::kRelu6:
-    case Activation::kLeakyRelu:
-    case Activation::kHardSigmoid:
-    case Activation::kHardSilu:
-    case Activation::kHardTanh:
-    case Activation::kSoftsign:
-    case Activation::kSparsePlus:
-    case Activation::kSparseSigmoid:
-    case Activation::kHardShrink:
-    case Activation::kSoftShrink: return 1;
-    case Activation::kSigmoid:
-    case Activation::kExponential:
-    case Activation::kSquareplus: return 2;
-    case Activation::kElu:
-    case Activation::kSelu:
-    case Activation::kCelu:
-    case Activation::kSilu:
-    case Activation::kMish:
-    case Activation::kSoftplus:
-    case Activation::kLogSigmoid: return 3;
-    case Activation::kTanh:
-    case Activation::kTanhShrink: return 4;
-    case Activation::kGelu: return 5;
-    case Activation::kSoftmax:
-    case Activation::kLogSoftmax:
-    case Activation::kSparsemax:
-    case Activation::kGlu: break;
-  }
-  CONVJIT_JIT_CHECK(!"axis activations have no element-wise emitter");
-  return 0;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -126,7 +91,11 @@ class ActivationEmitter::Codegen {
   static_assert(kZmm || std::is_same_v<Vmm, Xbyak::Ymm>, "Vmm is Ymm (AVX2) or Zmm (AVX-512)");
 
   Codegen(ActivationEmitter& e, int value, const std::vector<int>& temps)
-      : e_(e), g_(e.gen_), v_(value), temps_(temps), temps_allowed_(temps_for(e.act_)) {}
+      : e_(e),
+        g_(e.gen_),
+        v_(value),
+        temps_(temps),
+        temps_allowed_(activation_vector_temps(e.act_)) {}
 
   void run();
 
@@ -631,7 +600,7 @@ ActivationEmitter::ActivationEmitter(Xbyak::CodeGenerator& gen, Isa isa, Activat
 }
 
 int ActivationEmitter::temps_needed() const {
-  return temps_for(act_);
+  return activation_vector_temps(act_);
 }
 
 bool ActivationEmitter::is_identity() const {

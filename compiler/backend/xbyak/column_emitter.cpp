@@ -16,7 +16,7 @@ namespace convjit::detail {
 using namespace Xbyak::util;  // NOLINT: register names read like assembly
 
 template <class Vmm>
-ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const ConvPlan& plan,
+ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& plan,
                                   const ColumnVariant& variant, const char* what, EmitStats& stats)
     : c_(code),
       stats_(stats),
@@ -148,7 +148,7 @@ template <class Vmm>
 void ColumnEmitter<Vmm>::emit_block_flag_branch(int rows, std::size_t flag, bool load,
                                                 const char* what,
                                                 const std::function<void()>& otherwise) {
-  // Input-channel blocks (ConvPlan::ic_blocks > 1): when the ColumnArgs flag at `flag` is
+  // Input-channel blocks (KernelPlan::ic_blocks > 1): when the ColumnArgs flag at `flag` is
   // set, the accumulators come from (load) or go to the partial sums at r15; else
   // `otherwise`. One branch per tile.
   Xbyak::Label not_set, done;
@@ -271,7 +271,7 @@ void ColumnEmitter<Vmm>::emit_final_output(int rows) {
   // Reload pass: every register but the depthwise weights is free now.
   std::vector<int> regs;
   const int keep_begin =
-      p_.kind == JitKind::kDepthwise && p_.dw_weights_in_regs ? p_.ur_t * p_.ur_oc : p_.vregs;
+      p_.kind == KernelKind::kDepthwise && p_.dw_weights_in_regs ? p_.ur_t * p_.ur_oc : p_.vregs;
   const int keep_end = keep_begin + static_cast<int>(p_.K) * p_.ur_oc;
   for (int r = 0; r < p_.vregs; ++r) {
     if (r < keep_begin || r >= keep_end) regs.push_back(r);
@@ -332,7 +332,7 @@ void ColumnEmitter<Vmm>::emit_block_advance(const Reg64& in, const Reg64& out, B
   // Moves the block pointers (input: depthwise only; direct blocks share their input
   // channels) by one block on or back, or by ColumnArgs::blocks blocks back, or on to the
   // last of them (the last two clobber rax).
-  const bool move_input = p_.kind == JitKind::kDepthwise;
+  const bool move_input = p_.kind == KernelKind::kDepthwise;
   const int block_bytes = static_cast<int>(p_.block_width * 4);
   const int weight_bytes = static_cast<int>(p_.block_weight_floats * 4);
   if (move == BlockMove::kNext || move == BlockMove::kPrevious) {
@@ -384,7 +384,7 @@ void ColumnEmitter<Vmm>::emit_prologue() {
       c_.kmovw(k1, eax);
     }
   }
-  if (p_.kind == JitKind::kDepthwise) emit_dw_load_weights();
+  if (p_.kind == KernelKind::kDepthwise) emit_dw_load_weights();
 }
 
 template <class Vmm>
@@ -429,16 +429,16 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
   st.interior_stack_refs = 0;
   st.interior_masked_ops = 0;
   c_.annotate("micro-kernel " + std::to_string(p_.ur_t) + "x" + std::to_string(v_.vecs) +
-              (p_.kind == JitKind::kDirect
+              (p_.kind == KernelKind::kDirect
                    ? (p_.tap_class_size > 0 ? " (tap classes: each input row broadcast once)"
                                             : " (k, ic reduction, broadcast inputs)")
                    : " (depthwise, k reduction)"));
   // Sweep: r12 (the length, used by the edges only) counts the blocks; reloaded below.
-  const bool direct = p_.kind == JitKind::kDirect;
+  const bool direct = p_.kind == KernelKind::kDirect;
   auto emit_tile_body = [&] {
     emit_zero(p_.ur_t);
     if (!(p_.sweep && direct)) emit_prefetch();
-    if (p_.kind == JitKind::kDirect) {
+    if (p_.kind == KernelKind::kDirect) {
       emit_direct_reduction(p_.ur_t);
     } else {
       emit_dw_reduction(p_.ur_t);
@@ -506,8 +506,9 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
   c_.align(16);
   c_.annotate("edge: one output step at a time, taps checked against [0, L)");
   c_.L(edge);
-  const bool direct_groups = p_.kind == JitKind::kDirect && p_.ur_t > 1 && p_.tap_class_size == 0;
-  if ((p_.kind == JitKind::kDepthwise || direct_groups) && p_.ur_t > 1) {
+  const bool direct_groups =
+      p_.kind == KernelKind::kDirect && p_.ur_t > 1 && p_.tap_class_size == 0;
+  if ((p_.kind == KernelKind::kDepthwise || direct_groups) && p_.ur_t > 1) {
     // Whole groups of ur_t steps first (independent accumulator chains; a single step is
     // one chain of K (depthwise) or K*icg (direct) dependent FMAs per vector), then single
     // steps.
@@ -542,7 +543,7 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
   c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
   c_.add(reg_outp_, reg_out_);
   emit_zero(1);
-  if (p_.kind == JitKind::kDirect) {
+  if (p_.kind == KernelKind::kDirect) {
     emit_direct_edge_taps();
   } else {
     emit_dw_edge_taps();

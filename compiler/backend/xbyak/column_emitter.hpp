@@ -25,7 +25,7 @@ namespace convjit::detail {
 template <class Vmm>
 class ColumnEmitter {
  public:
-  ColumnEmitter(ConvCodeGenerator& code, const ConvPlan& plan, const ColumnVariant& variant,
+  ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& plan, const ColumnVariant& variant,
                 const char* what, EmitStats& stats);
   /// Emits the whole column function at the current position of `code`.
   void emit();
@@ -90,7 +90,7 @@ class ColumnEmitter {
 
   ConvCodeGenerator& c_;
   EmitStats& stats_;
-  const ConvPlan& p_;
+  const KernelPlan& p_;
   const ColumnVariant& v_;
   const char* what_;
   bool in_interior_ = false;

@@ -8,9 +8,9 @@
 // Each input is broadcast once per tile row into a register (vbroadcastss) that feeds the
 // row's FMAs: 1 load per row plus 1 per weight vector. AVX-512 folds the broadcast into the
 // FMA (vfmadd231ps zmm, zmm, dword ptr [..]{1to16}) only when the tile leaves no register
-// for it (ConvPlan::bcast_reg < 0).
+// for it (KernelPlan::bcast_reg < 0).
 //
-// One input channel with stride > 1 (first layers, ConvPlan::tap_class_size): taps in
+// One input channel with stride > 1 (first layers, KernelPlan::tap_class_size): taps in
 // classes k mod s, the class's weights in registers, and each input row broadcast once for
 // every tile row that reads it (K=10, s=5: 0.3 broadcasts per FMA instead of 0.5).
 #include <algorithm>

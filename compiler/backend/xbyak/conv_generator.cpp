@@ -10,7 +10,7 @@ using namespace Xbyak::util;  // NOLINT: register names read like assembly
 namespace {
 
 template <class Vmm>
-void emit_variants(ConvCodeGenerator& code, const ConvPlan& plan, Xbyak::Label& full,
+void emit_variants(ConvCodeGenerator& code, const KernelPlan& plan, Xbyak::Label& full,
                    Xbyak::Label& tail, EmitStats& full_stats, EmitStats& tail_stats) {
   if (plan.full.present) {
     code.align(16);
@@ -30,7 +30,7 @@ ColumnFn label_fn(const Xbyak::Label& label) {
 
 }  // namespace
 
-ConvCodeGenerator::ConvCodeGenerator(const ConvPlan& plan, const void* self, DriverFn driver)
+ConvCodeGenerator::ConvCodeGenerator(const KernelPlan& plan, const void* self, DriverFn driver)
     : Xbyak::CodeGenerator(16384, Xbyak::AutoGrow), plan_(plan) {
   if (plan.fused_activation) {
     activation_ = std::make_unique<ActivationEmitter>(*this, plan.isa, plan.activation);

@@ -1,4 +1,4 @@
-// ConvCodeGenerator — emits all machine code of one Conv1D kernel from a ConvPlan.
+// ConvCodeGenerator — emits all machine code of one Conv1D kernel from a KernelPlan.
 //
 // Layout of the code buffer: a trampoline (the KernelEntry: loads the kernel object and
 // jumps to its C++ driver), then one column function per ColumnVariant (full block,
@@ -14,7 +14,8 @@
 
 #include "compiler/backend/generated_kernel.hpp"
 #include "compiler/backend/xbyak/activation_emitter.hpp"
-#include "compiler/backend/xbyak/conv_plan.hpp"
+#include "compiler/backend/xbyak/column_args.hpp"
+#include "compiler/schedule/kernel_plan.hpp"
 
 namespace convjit::detail {
 
@@ -39,9 +40,9 @@ using DriverFn = void (*)(const void*, const KernelArgs*);
 class ConvCodeGenerator : public Xbyak::CodeGenerator {
  public:
   /// Emits everything and maps the code read+execute. `self` is passed to `driver`.
-  ConvCodeGenerator(const ConvPlan& plan, const void* self, DriverFn driver);
+  ConvCodeGenerator(const KernelPlan& plan, const void* self, DriverFn driver);
 
-  const ConvPlan& plan() const { return plan_; }
+  const KernelPlan& plan() const { return plan_; }
   ColumnFn full_fn() const { return full_fn_; }
   ColumnFn tail_fn() const { return tail_fn_; }
   /// Emission facts of the full-width and tail column functions.
@@ -59,7 +60,7 @@ class ConvCodeGenerator : public Xbyak::CodeGenerator {
   void emit_trampoline(const void* self, DriverFn driver);
   void emit_tables();
 
-  const ConvPlan& plan_;
+  const KernelPlan& plan_;
   EmitStats full_stats_, tail_stats_;
   std::vector<CodeAnnotation> annotations_;
   std::unique_ptr<ActivationEmitter> activation_;

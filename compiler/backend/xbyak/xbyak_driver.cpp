@@ -8,7 +8,7 @@
 #include "compiler/backend/xbyak/axis_epilogue.hpp"
 #include "compiler/backend/xbyak/jit_check.hpp"
 #include "compiler/backend/xbyak/layout_transpose.hpp"
-#include "compiler/backend/xbyak/weight_packing.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -19,46 +19,9 @@ std::int64_t clamp64(std::int64_t v, std::int64_t lo, std::int64_t hi) {
 
 }  // namespace
 
-/// How the interior of a column call stores: streaming or not, blocks ascending or not.
-/// Streaming stores need a vector-aligned output. And a load whose address equals a pending
-/// streamed store's modulo 4 KiB waits for that store to reach memory: when, in the order
-/// the sweep takes the blocks, a column's output runs a few blocks ahead of its input in the
-/// 4 KiB space, every input load waits for the previous blocks' stores (mamba_dw with the
-/// output 64 bytes ahead of the input: 18.6 ms instead of 4.2; normal stores 5.5). Checked
-/// for every pair of output row and input row of one tile; a sweep may take its blocks from
-/// the last down instead; otherwise the call takes the normal stores.
-
-StoreMode store_mode(const ConvPlan& plan, const float* in, const float* out) {
-  StoreMode mode;
-  const auto out_addr = reinterpret_cast<std::uintptr_t>(out);
-  if (!plan.nontemporal || out_addr % static_cast<std::uintptr_t>(plan.lanes * 4) != 0) {
-    return mode;
-  }
-  constexpr std::int64_t kPage = 4096;
-  const std::int64_t window = 8 * plan.block_width * 4;  // blocks of pending stores
-  const std::int64_t base =
-      static_cast<std::int64_t>((out_addr - reinterpret_cast<std::uintptr_t>(in)) % kPage);
-  const std::int64_t in_rows = plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation;
-  bool ahead_hazard = false, behind_hazard = false;
-  for (std::int64_t t = 0; t < plan.ur_t; ++t) {
-    for (std::int64_t r = 0; r < in_rows; ++r) {
-      const std::int64_t ahead = ((base + t * plan.F * 4 - r * plan.C * 4) % kPage + kPage) % kPage;
-      ahead_hazard = ahead_hazard || (ahead > 0 && ahead <= window);
-      behind_hazard = behind_hazard || (ahead >= kPage - window);
-    }
-  }
-  if (!ahead_hazard) {
-    mode.streaming = true;
-  } else if (plan.sweep && !behind_hazard) {
-    mode.streaming = true;
-    mode.descending = true;
-  }
-  return mode;
-}
-
 XbyakDriver::XbyakDriver(const Problem& p, const Schedule& s)
     : GeneratedKernel(p, s),
-      plan_(make_conv_plan(p, s)),
+      plan_(plan_kernel(p, s)),
       zero_bias_(static_cast<std::size_t>(std::max<std::int64_t>(p.filters, 1)) +
                      static_cast<std::size_t>(plan_.block_width),
                  0.0f),
@@ -72,7 +35,7 @@ std::string XbyakDriver::name() const {
   const Problem& p = problem();
   return fmt::format("conv1d_{}_{}_c{}_f{}_k{}_s{}_d{}_g{}_{}_{}{}{}_t{}x{}",
                      plan_.isa == Isa::kAvx512 ? "avx512" : "avx2",
-                     plan_.kind == JitKind::kDirect ? "direct" : "depthwise", p.in_channels,
+                     plan_.kind == KernelKind::kDirect ? "direct" : "depthwise", p.in_channels,
                      p.filters, p.kernel, p.stride, p.dilation, p.groups, padding_name(p.padding),
                      activation_name(p.activation), plan_.channels_first ? "_cf" : "",
                      plan_.dynamic_length ? "_dynlen" : "", plan_.ur_t, plan_.ur_oc);
@@ -83,7 +46,7 @@ std::size_t XbyakDriver::packed_weights_floats() const {
 }
 
 void XbyakDriver::pack_weights(const float* keras_kernel, float* packed) const {
-  pack_conv_weights(plan_, keras_kernel, packed);
+  detail::pack_weights(problem(), plan_.weights, keras_kernel, packed);
 }
 
 std::size_t XbyakDriver::scratch_floats(std::int64_t length) const {
@@ -204,7 +167,7 @@ void XbyakDriver::run_columns(const float* in_rows, float* out_rows, const float
     const std::int64_t start = g * plan_.col_channels + b * plan_.block_width;
     CONVJIT_JIT_CHECK(start == oc);  // oc ranges start on blocks (oc_split_granularity)
     const std::int64_t end = std::min(start + plan_.block_width, (g + 1) * plan_.col_channels);
-    const std::int64_t in_ch = plan_.kind == JitKind::kDirect ? g * plan_.icg : start;
+    const std::int64_t in_ch = plan_.kind == KernelKind::kDirect ? g * plan_.icg : start;
     ColumnArgs ca;
     ca.in = in_rows + in_ch;
     ca.w = weights + (g * plan_.blocks_per_group + b) * plan_.block_weight_floats;
@@ -223,7 +186,7 @@ void XbyakDriver::run_columns(const float* in_rows, float* out_rows, const float
     ca.descending = mode.descending && blocks > 1 ? 1 : 0;
     const ColumnFn fn = end - start < plan_.block_width ? tail_fn : full_fn;
     CONVJIT_JIT_CHECK(fn != nullptr);
-    // Input-channel blocks (ConvPlan::ic_block): one call each, partial sums in the output.
+    // Input-channel blocks (KernelPlan::ic_block): one call each, partial sums in the output.
     const std::int64_t ic_weights = plan_.K * plan_.ic_block * plan_.block_width;
     for (std::int64_t icb = 0; icb < plan_.ic_blocks; ++icb) {
       ca.accumulate = icb > 0 ? 1 : 0;

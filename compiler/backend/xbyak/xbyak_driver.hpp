@@ -12,21 +12,9 @@
 
 #include "compiler/backend/generated_kernel.hpp"
 #include "compiler/backend/xbyak/conv_generator.hpp"
-#include "compiler/backend/xbyak/conv_plan.hpp"
+#include "compiler/schedule/kernel_plan.hpp"
 
 namespace convjit::detail {
-
-/// How the interior of one column call stores (ColumnArgs::streaming, ::descending).
-struct StoreMode {
-  bool streaming = false;   ///< streaming (non-temporal) stores
-  bool descending = false;  ///< the sweep takes its blocks from the last down
-};
-
-/// The store mode of a column call whose input rows start at `in` and output rows at `out`
-/// (the column's first channel): streaming needs plan.nontemporal and a vector-aligned
-/// output, and is refused when input loads would wait for pending streamed stores that
-/// alias them modulo 4 KiB; a sweep then goes down instead of up when that avoids it.
-StoreMode store_mode(const ConvPlan& plan, const float* in, const float* out);
 
 class XbyakDriver final : public GeneratedKernel {
  public:
@@ -43,7 +31,7 @@ class XbyakDriver final : public GeneratedKernel {
   std::int64_t oc_split_granularity() const override { return plan_.oc_granularity; }
   bool can_split_time() const override { return plan_.split_time; }
 
-  const ConvPlan& plan() const { return plan_; }
+  const KernelPlan& plan() const { return plan_; }
   const EmitStats& full_stats() const { return code_->full_stats(); }
   const EmitStats& tail_stats() const { return code_->tail_stats(); }
 
@@ -59,7 +47,7 @@ class XbyakDriver final : public GeneratedKernel {
                    std::int64_t length, std::int64_t pad_left, std::int64_t t0, std::int64_t t1,
                    std::int64_t oc0, std::int64_t oc1) const;
 
-  ConvPlan plan_;
+  KernelPlan plan_;
   std::vector<float> zero_bias_;  // used when a call with bias passes nullptr
   std::unique_ptr<ConvCodeGenerator> code_;
 };

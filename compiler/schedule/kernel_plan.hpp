@@ -1,20 +1,30 @@
-// ConvPlan — everything the Xbyak Conv1D generator decides, computed before emission.
+// KernelPlan — every decision taken to compute one Problem under one Schedule.
 //
-// oneDNN's jcp: make_conv_plan() reads a Problem and a Schedule and fills this flat
-// struct (blocking, tails, register allocation, epilogue strategy); the emitters and the
-// kernel's driver only read it. See docs/jit.md.
+// plan_kernel() is the one place where a Schedule is resolved against a Problem (oneDNN's
+// init_conf() filling its jcp): the micro-kernel family, the register tile and its register
+// allocation, input-channel and time blocks, channel sweeps, tap classes, prefetch, the
+// store mode and its aliasing rule, the weight layout, and how a run may be split. Everything
+// downstream reads it and decides nothing of its own:
+//   check_legal (compiler/schedule/legality.cpp)   asks plan_kernel;
+//   the IR lowering (compiler/ir/lower.cpp)        builds the loop nest from it;
+//   the IR passes (compiler/ir/sweep_channels.cpp)  sweep where it says;
+//   the Xbyak backend                               emits its tile and drives its loops;
+//   the LLVM backend                                takes its store-aliasing rule.
+// See docs/design.md.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
+#include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
 
 /// Micro-kernel family the generator emits.
-enum class JitKind {
+enum class KernelKind {
   kDirect,     ///< oc vectorized, inputs broadcast, weights [g][oc_blk][k][ic][W]
   kDepthwise,  ///< groups == C == F: channels vectorized, weights [c_blk][k][W]
 };
@@ -29,39 +39,15 @@ struct ColumnVariant {
   std::vector<int> epilogue_free;     ///< vector registers free during the epilogue
 };
 
-/// Arguments of one emitted column function (SysV: pointer in rdi). Not public.
-struct ColumnArgs {
-  const float* in = nullptr;    ///< row 0 of the input (channels_last), first channel used
-  const float* w = nullptr;     ///< the column's packed weights
-  const float* bias = nullptr;  ///< the column's first bias (ignored without bias)
-  float* out = nullptr;         ///< row 0 of the (channels_last) output, first channel
-  std::int64_t length = 0;      ///< input rows L
-  std::int64_t pad_left = 0;
-  std::int64_t t_begin = 0;      ///< left edge [t_begin, t_int_begin)
-  std::int64_t t_int_begin = 0;  ///< interior tiles [t_int_begin, t_int_end), whole tiles
-  std::int64_t t_int_end = 0;    ///< right edge [t_int_end, t_end)
-  std::int64_t t_end = 0;
-  std::int64_t blocks = 1;  ///< depthwise sweep: consecutive full blocks computed per tile
-  /// Nonzero: interior stores may stream (ConvPlan::nontemporal; set by the driver when the
-  /// output is vector-aligned and streaming is safe for these buffers, see
-  /// store_mode in xbyak_driver.hpp).
-  std::int64_t streaming = 0;
-  /// Nonzero (sweeps with streaming stores): the interior sweeps the blocks from the last
-  /// down, so that pending streamed stores lie behind the input the next block loads.
-  std::int64_t descending = 0;
-  /// Nonzero (ConvPlan::ic_blocks > 1, every block but the first): accumulators start from
-  /// the partial sums in the output instead of zero.
-  std::int64_t accumulate = 0;
-  /// Nonzero (every ic block but the last): store the raw sums, without bias or activation.
-  std::int64_t partial = 0;
-};
+struct KernelPlan {
+  Problem problem;    ///< what is planned
+  Schedule schedule;  ///< the schedule it was planned from (resolved: see the fields below)
 
-struct ConvPlan {
   // --- target ---
   Isa isa = Isa::kAvx512;
   int lanes = 16;  ///< floats per vector
   int vregs = 32;  ///< vector registers
-  JitKind kind = JitKind::kDirect;
+  KernelKind kind = KernelKind::kDirect;
 
   // --- problem, normalized ---
   std::int64_t C = 1, F = 1, K = 1, stride = 1, dilation = 1, groups = 1, icg = 1, ocg = 1;
@@ -94,6 +80,8 @@ struct ConvPlan {
   /// Weights are packed [g][oc_blk][ic_blk][k][ic][W]. Unblocked: ic_block = icg.
   std::int64_t ic_block = 1;
   std::int64_t ic_blocks = 1;
+  /// The packed weights' layout (pack_weights in weight_layout.hpp writes it).
+  WeightLayout weights;
   /// Direct, one input channel per group, stride > 1, dilation 1 (first layers): taps are
   /// taken in classes k mod stride, and one broadcast of input row q*stride + c feeds every
   /// row of the tile whose tap in class c reads it (rows q, q-1, ... with taps c, c+s, ...).
@@ -130,6 +118,15 @@ struct ConvPlan {
   int prefetch_tiles = 0;           ///< interior: prefetch the input rows this many tiles ahead
   std::int64_t prefetch_bytes = 0;  ///< bytes of each input row a column reads (lines prefetched)
   bool nontemporal = false;         ///< interior stores of unmasked vectors with vmovntps
+  /// The store-aliasing rule of streaming stores. A load whose address equals a pending
+  /// streamed store's modulo 4 KiB waits for that store to reach memory. For output row t
+  /// and input row r of one tile, the output runs (out - in) + shift bytes ahead of the
+  /// input in the 4 KiB space, for every shift in this list (t*F*4 - r*C*4 mod 4096, sorted,
+  /// unique). A call streams when no such distance lies in (0, store_alias_window]; a sweep
+  /// may instead take its blocks from the last down when none lies in
+  /// [4096 - store_alias_window, 4096). Empty unless `nontemporal`.
+  std::vector<std::int64_t> store_alias_shifts;
+  std::int64_t store_alias_window = 0;  ///< bytes of pending streamed stores (8 blocks)
 
   // --- driver ---
   LoopOrder loop_order = LoopOrder::kBatchChannelTime;
@@ -141,9 +138,24 @@ struct ConvPlan {
 
 /// Plans `p` under `s`. Throws Error(kIllegalSchedule) when the register tile cannot be
 /// allocated, Error(kResourceLimit) when offsets overflow the encodings.
-ConvPlan make_conv_plan(const Problem& p, const Schedule& s);
+KernelPlan plan_kernel(const Problem& p, const Schedule& s);
 
 /// Output length for input length `length` (may be 0; never negative).
-std::int64_t plan_out_length(const ConvPlan& plan, std::int64_t length);
+std::int64_t plan_out_length(const KernelPlan& plan, std::int64_t length);
+
+/// Stable text of every decision (one `key=value` per field, threads excluded): two
+/// schedules whose plans print alike compute the same code. The tuner de-duplicates its
+/// candidates on it; `convjit asm --plan` prints it.
+std::string to_string(const KernelPlan& plan);
+
+/// How one call of the interior stores (see KernelPlan::store_alias_shifts).
+struct StoreMode {
+  bool streaming = false;   ///< streaming (non-temporal) stores
+  bool descending = false;  ///< a sweep takes its blocks from the last down
+};
+
+/// The store mode of a call whose input rows start at `in` and output rows at `out` (its
+/// first channel): streaming needs plan.nontemporal and a vector-aligned output.
+StoreMode store_mode(const KernelPlan& plan, const void* in, const void* out);
 
 }  // namespace convjit::detail

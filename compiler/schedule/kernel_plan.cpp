@@ -1,11 +1,13 @@
-#include "compiler/backend/xbyak/conv_plan.hpp"
+#include "compiler/schedule/kernel_plan.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <sstream>
 
-#include "compiler/backend/xbyak/activation_emitter.hpp"
+#include "compiler/activation_math.hpp"
 #include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 
@@ -32,15 +34,14 @@ const char* isa_text(Isa isa) {
 }
 
 [[noreturn]] void illegal(const char* field, const std::string& why) {
-  throw Error(ErrorCode::kIllegalSchedule, field, fmt::format("schedule {}: {}", field, why));
+  throw Error(ErrorCode::kIllegalSchedule, field,
+              fmt::format("Illegal schedule: {}: {}", field, why));
 }
 
-// Activation temporaries the emitter asks for (0 for the identity).
-int activation_temps(Isa isa, Activation act) {
+// Vector temporaries the activation's sequence needs in the epilogue (0 for the identity).
+int activation_temps(Activation act) {
   if (act == Activation::kLinear || is_axis_activation(act)) return 0;
-  Xbyak::CodeGenerator probe(4096, Xbyak::DontSetProtectRWE);
-  ActivationEmitter emitter(probe, isa, act);
-  return emitter.is_identity() ? 0 : emitter.temps_needed();
+  return activation_vector_temps(act);
 }
 
 // Registers free in the epilogue of a variant: all but the accumulators and `keep`.
@@ -53,7 +54,7 @@ std::vector<int> free_registers(int vregs, int accs, int keep_begin, int keep_en
   return free;
 }
 
-void plan_variant(const ConvPlan& plan, ColumnVariant& v, std::int64_t width, int keep_begin,
+void plan_variant(const KernelPlan& plan, ColumnVariant& v, std::int64_t width, int keep_begin,
                   int keep_end) {
   v.present = width > 0;
   if (!v.present) return;
@@ -65,7 +66,7 @@ void plan_variant(const ConvPlan& plan, ColumnVariant& v, std::int64_t width, in
       !plan.fused_activation || static_cast<int>(v.epilogue_free.size()) >= plan.act_temps + 2;
 }
 
-void check_offsets(const ConvPlan& plan) {
+void check_offsets(const KernelPlan& plan) {
   const std::int64_t limit = std::numeric_limits<std::int32_t>::max() / 2;
   const std::int64_t in_span =
       (plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation + 1) * plan.C * 4;
@@ -81,23 +82,21 @@ void check_offsets(const ConvPlan& plan) {
 
 }  // namespace
 
-std::int64_t plan_out_length(const ConvPlan& plan, std::int64_t length) {
+std::int64_t plan_out_length(const KernelPlan& plan, std::int64_t length) {
   if (plan.padding != Padding::kValid) return ceil_div(length, plan.stride);
   const std::int64_t span = plan.dilation * (plan.K - 1) + 1;
   if (length < span) return 0;
   return (length - span) / plan.stride + 1;
 }
 
-ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
-  ConvPlan plan;
-  if (s.isa != Isa::kAvx2 && s.isa != Isa::kAvx512) illegal("isa", "must be avx2 or avx512");
+KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
+  check_schedule_fields(s, p);
+  KernelPlan plan;
+  plan.problem = p;
+  plan.schedule = s;
   plan.isa = s.isa;
   plan.lanes = isa_target(s.isa).lanes;
   plan.vregs = isa_target(s.isa).vector_registers;
-  if (s.vector_lanes != plan.lanes) {
-    illegal("vector_lanes",
-            fmt::format("{} does not match {} lanes of the ISA", s.vector_lanes, plan.lanes));
-  }
   plan.C = p.in_channels;
   plan.F = p.filters;
   plan.K = p.kernel;
@@ -114,17 +113,23 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
   plan.axis_activation = is_axis_activation(p.activation);
   plan.axis_over_time = plan.axis_activation && plan.channels_first;
   plan.glu = p.activation == Activation::kGlu;
-  plan.act_temps = activation_temps(plan.isa, p.activation);
+  plan.act_temps = activation_temps(p.activation);
   plan.fused_activation = !plan.axis_activation && p.activation != Activation::kLinear;
-  if (plan.act_temps > ActivationEmitter::kMaxTemps) plan.act_temps = ActivationEmitter::kMaxTemps;
 
-  // Depthwise micro-kernel only for multiplier 1; multiplier > 1 runs as grouped direct.
-  const bool dw_problem = p.groups > 1 && p.groups == p.in_channels && p.filters == p.groups;
-  plan.kind =
-      (s.strategy == Strategy::kDepthwise && dw_problem) ? JitKind::kDepthwise : JitKind::kDirect;
-  if (s.tile_t < 1) illegal("tile_t", fmt::format("must be >= 1, got {}", s.tile_t));
-  if (s.tile_oc_vecs < 1) {
-    illegal("tile_oc_vecs", fmt::format("must be >= 1, got {}", s.tile_oc_vecs));
+  // check_schedule_fields refuses depthwise on anything but a multiplier of 1.
+  plan.kind = s.strategy == Strategy::kDepthwise ? KernelKind::kDepthwise : KernelKind::kDirect;
+  // The register tile: accumulators, the weights of one tap (ur_oc vectors) and one input
+  // broadcast register, which is also what the IR's tile allocates (acc, w, x). In 64 bits:
+  // tile_t and tile_oc_vecs are each up to 2^30 (parse_schedule).
+  {
+    const std::int64_t accumulators = static_cast<std::int64_t>(s.tile_t) * s.tile_oc_vecs;
+    const std::int64_t needed = accumulators + s.tile_oc_vecs + 1;
+    if (needed > plan.vregs) {
+      illegal("tile_t", fmt::format("a {}x{} register tile needs {} vector registers "
+                                    "({} accumulators, {} weights, 1 input); {} has {}",
+                                    s.tile_t, s.tile_oc_vecs, needed, accumulators, s.tile_oc_vecs,
+                                    isa_text(plan.isa), plan.vregs));
+    }
   }
   plan.ur_t = s.tile_t;
   plan.ur_oc = s.tile_oc_vecs;
@@ -132,25 +137,21 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
   const int accs = plan.ur_t * plan.ur_oc;
   plan.wreg_base = accs;
 
-  if (plan.kind == JitKind::kDirect) {
+  if (plan.kind == KernelKind::kDirect) {
     plan.col_groups = plan.groups;
     plan.col_channels = plan.ocg;
     plan.block_weight_floats = plan.K * plan.icg * plan.block_width;
-    const int need = accs + plan.ur_oc + (plan.isa == Isa::kAvx2 ? 1 : 0);
-    if (need > plan.vregs) {
-      illegal("tile_t", fmt::format("tile {}x{} needs {} vector registers, {} has {}", plan.ur_t,
-                                    plan.ur_oc, need, isa_text(plan.isa), plan.vregs));
-    }
     // Each input is broadcast once per tile row into a register that feeds the row's ur_oc
     // FMAs. AVX-512 could fold the broadcast into every FMA ({1to16}), but then a 6x4 tile
     // issues 24 broadcast loads per 24 FMAs and the loads set the pace on CPUs with
     // full-width 512-bit FMA units (Zen 5, in L1: 180-188 against 220-228 GFLOP/s; Zen 4 runs
-    // both forms alike). Embedded broadcasts only when the tile leaves no register free.
-    if (plan.isa == Isa::kAvx2 || need + 1 <= plan.vregs) plan.bcast_reg = accs + plan.ur_oc;
+    // both forms alike). The register tile rule above keeps one register for it; the
+    // micro-kernel bench measures the embedded form by clearing bcast_reg.
+    plan.bcast_reg = accs + plan.ur_oc;
     plan.unroll_k = s.unroll_k >= plan.K && plan.K <= 16;
-    // Tap classes (see ConvPlan::tap_class_size): the weights of one class, the accumulators
+    // Tap classes (see KernelPlan::tap_class_size): the weights of one class, the accumulators
     // and one broadcast register must fit.
-    // Input-channel blocks (see ConvPlan::ic_block): a divisor of icg not above block_ic,
+    // Input-channel blocks (see KernelPlan::ic_block): a divisor of icg not above block_ic,
     // kept only when it is at least half of block_ic (a prime icg is not blocked at all).
     plan.ic_block = plan.icg;
     if (s.block_ic > 0 && s.block_ic < plan.icg) {
@@ -191,8 +192,11 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     const int base = accs + (plan.dw_weights_in_regs ? wregs : 0);
     if (base + 3 > plan.vregs) {
       illegal("tile_t",
-              fmt::format("depthwise tile {}x{} needs {} vector registers, {} has {}", plan.ur_t,
-                          plan.ur_oc, base + 3, isa_text(plan.isa), plan.vregs));
+              fmt::format("a depthwise {}x{} tile needs {} vector registers ({} accumulators{} "
+                          "and 3 temporaries); {} has {}",
+                          plan.ur_t, plan.ur_oc, base + 3, accs,
+                          plan.dw_weights_in_regs ? fmt::format(", {} weights", wregs) : "",
+                          isa_text(plan.isa), plan.vregs));
     }
     plan.dw_in_tmp = base;
     plan.dw_mask_tmp = base + 1;
@@ -219,11 +223,16 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     }
   }
   plan.blocks_per_group = ceil_div(plan.col_channels, plan.block_width);
+  plan.weights.kind = plan.kind == KernelKind::kDirect ? WeightLayout::Kind::kDirect
+                                                       : WeightLayout::Kind::kDepthwise;
+  plan.weights.block_width = plan.block_width;
+  plan.weights.blocks = plan.blocks_per_group;
+  plan.weights.ic_block = plan.kind == KernelKind::kDirect ? plan.ic_block : 0;
   plan.packed_floats = plan.col_groups * plan.blocks_per_group * plan.block_weight_floats;
 
   // Depthwise keeps its weight registers live through the epilogue.
-  const int keep_begin = plan.kind == JitKind::kDepthwise && plan.dw_weights_in_regs ? accs : 0;
-  const int keep_end = plan.kind == JitKind::kDepthwise && plan.dw_weights_in_regs
+  const int keep_begin = plan.kind == KernelKind::kDepthwise && plan.dw_weights_in_regs ? accs : 0;
+  const int keep_end = plan.kind == KernelKind::kDepthwise && plan.dw_weights_in_regs
                            ? accs + static_cast<int>(plan.K) * plan.ur_oc
                            : 0;
   const std::int64_t full_blocks = plan.col_channels / plan.block_width;
@@ -237,19 +246,33 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
     const std::int64_t tile_bytes = plan.ur_t * plan.stride * plan.C * 4;
     plan.prefetch_tiles =
         static_cast<int>(std::clamp<std::int64_t>(ceil_div(s.prefetch_distance, tile_bytes), 1, 4));
-    plan.prefetch_bytes = plan.kind == JitKind::kDirect ? plan.ic_block * 4 : plan.block_width * 4;
+    plan.prefetch_bytes =
+        plan.kind == KernelKind::kDirect ? plan.ic_block * 4 : plan.block_width * 4;
   }
   // Streaming stores only of whole cache lines: a block narrower than a line (or rows that
   // are not whole lines apart) would stream half lines, each its own slow partial write
   // (tile 3x1 on mamba_dw: 17x slower). Such schedules keep ordinary stores.
   plan.nontemporal =
       s.nontemporal_stores && (plan.block_width * 4) % 64 == 0 && (plan.F * 4) % 64 == 0;
+  if (plan.nontemporal) {
+    constexpr std::int64_t kPage = 4096;
+    plan.store_alias_window = 8 * plan.block_width * 4;
+    const std::int64_t in_rows = plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation;
+    std::set<std::int64_t> shifts;
+    for (std::int64_t t = 0; t < plan.ur_t; ++t) {
+      for (std::int64_t r = 0; r < in_rows && static_cast<std::int64_t>(shifts.size()) < kPage / 4;
+           ++r) {
+        shifts.insert(((t * plan.F * 4 - r * plan.C * 4) % kPage + kPage) % kPage);
+      }
+    }
+    plan.store_alias_shifts.assign(shifts.begin(), shifts.end());
+  }
 
   plan.loop_order = s.loop_order;
   plan.block_t = s.block_t > 0 ? std::max<std::int64_t>(s.block_t, plan.ur_t) : 0;
 
   // Splitting rules: oc splits must start on a column block; axis stages need their axis.
-  if (plan.kind == JitKind::kDepthwise || plan.col_groups == 1 ||
+  if (plan.kind == KernelKind::kDepthwise || plan.col_groups == 1 ||
       plan.col_channels % plan.block_width == 0) {
     plan.oc_granularity = plan.block_width;
   } else {
@@ -260,6 +283,71 @@ ConvPlan make_conv_plan(const Problem& p, const Schedule& s) {
   plan.split_time = !plan.axis_over_time;
   check_offsets(plan);
   return plan;
+}
+
+void check_legal(const Schedule& s, const Problem& p) {
+  (void)plan_kernel(p, s);
+}
+
+StoreMode store_mode(const KernelPlan& plan, const void* in, const void* out) {
+  StoreMode mode;
+  const auto out_addr = reinterpret_cast<std::uintptr_t>(out);
+  if (!plan.nontemporal || out_addr % static_cast<std::uintptr_t>(plan.lanes * 4) != 0) {
+    return mode;
+  }
+  constexpr std::int64_t kPage = 4096;
+  const std::int64_t base =
+      static_cast<std::int64_t>((out_addr - reinterpret_cast<std::uintptr_t>(in)) % kPage);
+  const std::int64_t window = plan.store_alias_window;
+  bool ahead_hazard = false, behind_hazard = false;
+  for (const std::int64_t shift : plan.store_alias_shifts) {
+    const std::int64_t ahead = (base + shift) % kPage;
+    ahead_hazard = ahead_hazard || (ahead > 0 && ahead <= window);
+    behind_hazard = behind_hazard || (ahead >= kPage - window);
+  }
+  if (!ahead_hazard) {
+    mode.streaming = true;
+  } else if (plan.sweep && !behind_hazard) {
+    mode.streaming = true;
+    mode.descending = true;
+  }
+  return mode;
+}
+
+std::string to_string(const KernelPlan& plan) {
+  std::ostringstream o;
+  auto list = [&](const char* key, const std::vector<int>& v) {
+    o << ' ' << key << '=';
+    for (std::size_t i = 0; i < v.size(); ++i) o << (i ? "," : "") << v[i];
+  };
+  auto variant = [&](const char* key, const ColumnVariant& v) {
+    o << ' ' << key << '=';
+    if (!v.present) {
+      o << "none";
+      return;
+    }
+    o << v.vecs << "x" << v.last_lanes << (v.epilogue_in_registers ? "/regs" : "/memory");
+    list("free", v.epilogue_free);
+  };
+  o << "isa=" << isa_text(plan.isa)
+    << " kind=" << (plan.kind == KernelKind::kDirect ? "direct" : "depthwise")
+    << " tile=" << plan.ur_t << "x" << plan.ur_oc << " block_width=" << plan.block_width
+    << " blocks=" << plan.col_groups << "x" << plan.blocks_per_group
+    << " ic_block=" << plan.ic_block << "x" << plan.ic_blocks << " unroll_ic=" << plan.unroll_ic
+    << " unroll_k=" << plan.unroll_k << " tap_class_size=" << plan.tap_class_size << " tap_order=";
+  for (std::size_t i = 0; i < plan.tap_order.size(); ++i) o << (i ? "," : "") << plan.tap_order[i];
+  o << " act_temps=" << plan.act_temps << " wreg_base=" << plan.wreg_base
+    << " bcast_reg=" << plan.bcast_reg << " dw_weights_in_regs=" << plan.dw_weights_in_regs
+    << " dw_tmp=" << plan.dw_in_tmp << "," << plan.dw_mask_tmp << "," << plan.dw_w_tmp
+    << " dw_tap_block=" << plan.dw_tap_block << " sweep=" << plan.sweep << "/" << plan.sweep_blocks
+    << " prefetch=" << plan.prefetch_tiles << "x" << plan.prefetch_bytes
+    << " nontemporal=" << plan.nontemporal
+    << " loop_order=" << (plan.loop_order == LoopOrder::kBatchTimeChannel ? "btc" : "bct")
+    << " block_t=" << plan.block_t << " packed_floats=" << plan.packed_floats
+    << " oc_granularity=" << plan.oc_granularity << " split_time=" << plan.split_time;
+  variant("full", plan.full);
+  variant("tail", plan.tail);
+  return o.str();
 }
 
 }  // namespace convjit::detail
