@@ -154,4 +154,23 @@ void apply_glu(const double* values, std::int64_t count, std::int64_t stride, do
   }
 }
 
+void activate_axis_row(Activation a, const float* src, std::int64_t count, std::int64_t src_stride,
+                       float* dst, std::int64_t dst_stride) {
+  if (count <= 0) return;
+  // Accumulated in double, as the reference: sums over long axes stay exact enough.
+  thread_local std::vector<double> row;
+  row.resize(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) row[i] = src[i * src_stride];
+  if (a == Activation::kGlu) {
+    const std::int64_t half = count / 2;
+    thread_local std::vector<double> out;
+    out.resize(static_cast<std::size_t>(half));
+    apply_glu(row.data(), count, 1, out.data(), 1);
+    for (std::int64_t i = 0; i < half; ++i) dst[i * dst_stride] = static_cast<float>(out[i]);
+    return;
+  }
+  activate_axis(a, row.data(), count, 1);
+  for (std::int64_t i = 0; i < count; ++i) dst[i * dst_stride] = static_cast<float>(row[i]);
+}
+
 }  // namespace convjit::detail

@@ -172,19 +172,10 @@ class Interpreter {
     const std::int64_t count = ev(n.count), ss = ev(n.src_stride), ds = ev(n.dst_stride);
     if (count <= 0) return;
     const float* src = mem(n.src, count, ss, s);
-    std::vector<double> row(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) row[i] = src[i * ss];
-    if (n.activation == Activation::kGlu) {
-      if (count % 2 != 0) fault(s, "glu over an odd axis");
-      std::vector<double> out(static_cast<std::size_t>(count / 2));
-      apply_glu(row.data(), count, 1, out.data(), 1);
-      float* dst = mem(n.dst, count / 2, ds, s);
-      for (std::int64_t i = 0; i < count / 2; ++i) dst[i * ds] = static_cast<float>(out[i]);
-      return;
-    }
-    activate_axis(n.activation, row.data(), count, 1);
-    float* dst = mem(n.dst, count, ds, s);
-    for (std::int64_t i = 0; i < count; ++i) dst[i * ds] = static_cast<float>(row[i]);
+    const bool glu = n.activation == Activation::kGlu;
+    if (glu && count % 2 != 0) fault(s, "glu over an odd axis");
+    float* dst = mem(n.dst, glu ? count / 2 : count, ds, s);
+    activate_axis_row(n.activation, src, count, ss, dst, ds);
   }
 
   const Func& f_;

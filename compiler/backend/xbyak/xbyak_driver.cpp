@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "compiler/backend/xbyak/axis_epilogue.hpp"
+#include "compiler/activation_math.hpp"
 #include "compiler/backend/xbyak/jit_check.hpp"
 #include "compiler/backend/xbyak/layout_transpose.hpp"
 #include "compiler/backend/xbyak/weight_packing.hpp"
@@ -150,7 +150,7 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
       run_columns(in_rows, out_n, bias, a.weights, length, pad_left, t0, t1, oc0, oc1);
       if (plan_.axis_activation) {
         for (std::int64_t t = t0; t < t1; ++t) {
-          apply_axis_activation(plan_.activation, out_n + t * F, F, 1);
+          activate_axis_row(plan_.activation, out_n + t * F, F, 1, out_n + t * F, 1);
         }
       }
       return;
@@ -159,7 +159,7 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
     const std::int64_t half = F / 2;
     float* out_n = a.output + n * out_length * half;
     for (std::int64_t t = t0; t < t1; ++t) {
-      apply_glu_axis(scratch_out + t * F, F, 1, out_n + t * half, 1);
+      activate_axis_row(Activation::kGlu, scratch_out + t * F, F, 1, out_n + t * half, 1);
     }
     return;
   }
@@ -170,7 +170,7 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
     const std::int64_t half = out_length / 2;
     float* out_n = a.output + n * F * half;
     for (std::int64_t c = oc0; c < oc1; ++c) {
-      apply_glu_axis(scratch_out + c, out_length, F, out_n + c * half, 1);
+      activate_axis_row(Activation::kGlu, scratch_out + c, out_length, F, out_n + c * half, 1);
     }
     return;
   }
@@ -178,7 +178,8 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
   transpose_to_channels_first(scratch_out, F, out_n, out_length, t0, t1, oc0, oc1);
   if (plan_.axis_activation) {
     for (std::int64_t c = oc0; c < oc1; ++c) {
-      apply_axis_activation(plan_.activation, out_n + c * out_length, out_length, 1);
+      activate_axis_row(plan_.activation, out_n + c * out_length, out_length, 1,
+                        out_n + c * out_length, 1);
     }
   }
 }
