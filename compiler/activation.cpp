@@ -3,6 +3,8 @@
 #include <array>
 #include <string_view>
 
+#include "compiler/activation_description.hpp"
+
 namespace convjit {
 namespace {
 
@@ -63,8 +65,8 @@ std::optional<Activation> find_activation(std::string_view name) {
 }
 
 bool is_axis_activation(Activation a) {
-  return a == Activation::kSoftmax || a == Activation::kLogSoftmax || a == Activation::kSparsemax ||
-         a == Activation::kGlu;
+  const int i = static_cast<int>(a);
+  return i >= 0 && i < kActivationCount && detail::activation_description(a).axis;
 }
 
 }  // namespace convjit

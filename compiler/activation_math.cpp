@@ -5,14 +5,12 @@
 #include <cstdlib>
 #include <vector>
 
+#include "compiler/activation_description.hpp"
+
 namespace convjit::detail {
 namespace {
 
-constexpr double kSeluScale = 1.0507009873554805;
-constexpr double kSeluAlpha = 1.6732632423543772;
-constexpr double kLeakySlope = 0.2;
-constexpr double kShrinkThreshold = 0.5;
-constexpr double kSquareplusB = 4.0;
+static_assert(kEluAlpha == 1.0 && kCeluAlpha == 1.0, "elu and celu have alpha 1 built in");
 
 double sigmoid(double x) {
   if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
@@ -25,7 +23,11 @@ double softplus(double x) {
 }
 
 double relu6(double x) {
-  return std::min(std::max(x, 0.0), 6.0);
+  return std::min(std::max(x, 0.0), kRelu6Cap);
+}
+
+double hard_sigmoid(double x) {
+  return relu6(x + kHardSigmoidOffset) / kHardSigmoidDivisor;
 }
 
 }  // namespace
@@ -36,7 +38,7 @@ double activate(Activation a, double x) {
     case Activation::kLinear: return x;
     case Activation::kRelu: return x > 0 ? x : 0.0;
     case Activation::kRelu6: return relu6(x);
-    case Activation::kLeakyRelu: return x >= 0 ? x : kLeakySlope * x;
+    case Activation::kLeakyRelu: return x >= 0 ? x : kLeakyReluSlope * x;
     case Activation::kElu: return x > 0 ? x : std::expm1(x);
     case Activation::kSelu: return kSeluScale * (x >= 0 ? x : kSeluAlpha * std::expm1(x));
     case Activation::kCelu: return x >= 0 ? x : std::expm1(x);
@@ -44,8 +46,9 @@ double activate(Activation a, double x) {
       if (std::isinf(x)) return x < 0 ? 0.0 : x;
       return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
     case Activation::kSigmoid: return sigmoid(x);
-    case Activation::kHardSigmoid: return relu6(x + 3.0) / 6.0;
-    case Activation::kHardSilu: return std::isinf(x) && x < 0 ? 0.0 : x * relu6(x + 3.0) / 6.0;
+    case Activation::kHardSigmoid: return hard_sigmoid(x);
+    case Activation::kHardSilu:
+      return std::isinf(x) && x < 0 ? 0.0 : x * relu6(x + kHardSigmoidOffset) / kHardSigmoidDivisor;
     case Activation::kSilu: return std::isinf(x) && x < 0 ? 0.0 : x * sigmoid(x);
     case Activation::kMish: return std::isinf(x) && x < 0 ? 0.0 : x * std::tanh(softplus(x));
     case Activation::kTanh: return std::tanh(x);
@@ -151,39 +154,23 @@ void apply_glu(const double* values, std::int64_t count, std::int64_t stride, do
   }
 }
 
-int activation_vector_temps(Activation a) {
-  switch (a) {
-    case Activation::kLinear: return 0;
-    case Activation::kRelu:
-    case Activation::kRelu6:
-    case Activation::kLeakyRelu:
-    case Activation::kHardSigmoid:
-    case Activation::kHardSilu:
-    case Activation::kHardTanh:
-    case Activation::kSoftsign:
-    case Activation::kSparsePlus:
-    case Activation::kSparseSigmoid:
-    case Activation::kHardShrink:
-    case Activation::kSoftShrink: return 1;
-    case Activation::kSigmoid:
-    case Activation::kExponential:
-    case Activation::kSquareplus: return 2;
-    case Activation::kElu:
-    case Activation::kSelu:
-    case Activation::kCelu:
-    case Activation::kSilu:
-    case Activation::kMish:
-    case Activation::kSoftplus:
-    case Activation::kLogSigmoid: return 3;
-    case Activation::kTanh:
-    case Activation::kTanhShrink: return 4;
-    case Activation::kGelu: return 5;
-    case Activation::kSoftmax:
-    case Activation::kLogSoftmax:
-    case Activation::kSparsemax:
-    case Activation::kGlu: break;
+void activate_axis_row(Activation a, const float* src, std::int64_t count, std::int64_t src_stride,
+                       float* dst, std::int64_t dst_stride) {
+  if (count <= 0) return;
+  // Accumulated in double, as the reference: sums over long axes stay exact enough.
+  thread_local std::vector<double> row;
+  row.resize(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; i < count; ++i) row[i] = src[i * src_stride];
+  if (a == Activation::kGlu) {
+    const std::int64_t half = count / 2;
+    thread_local std::vector<double> out;
+    out.resize(static_cast<std::size_t>(half));
+    apply_glu(row.data(), count, 1, out.data(), 1);
+    for (std::int64_t i = 0; i < half; ++i) dst[i * dst_stride] = static_cast<float>(out[i]);
+    return;
   }
-  return 0;  // axis activations have no element-wise sequence
+  activate_axis(a, row.data(), count, 1);
+  for (std::int64_t i = 0; i < count; ++i) dst[i * dst_stride] = static_cast<float>(row[i]);
 }
 
 }  // namespace convjit::detail

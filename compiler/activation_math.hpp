@@ -19,9 +19,10 @@ void activate_axis(Activation a, double* values, std::int64_t count, std::int64_
 void apply_glu(const double* values, std::int64_t count, std::int64_t stride, double* out,
                std::int64_t out_stride);
 
-/// Vector temporaries the machine-code sequence of element-wise activation `a` needs besides
-/// its value register (0 for linear and the axis activations). The planner reserves them
-/// (KernelPlan::act_temps); the Xbyak ActivationEmitter asks the same table.
-int activation_vector_temps(Activation a);
+/// An axis activation of one row of floats, computed as the reference does (in double by
+/// activate_axis / apply_glu, rounded once): softmax, log_softmax and sparsemax write `count`
+/// values, glu count/2 (`count` even). `dst` may be `src`: the row is read whole first.
+void activate_axis_row(Activation a, const float* src, std::int64_t count, std::int64_t src_stride,
+                       float* dst, std::int64_t dst_stride);
 
 }  // namespace convjit::detail

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/environment.hpp"
+#include "compiler/ir/pipeline.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "runtime/backend_choice.hpp"
@@ -101,9 +102,10 @@ std::shared_ptr<const CompiledKernel> build(const CodeGenerator& backend, const 
                 fmt::format("The schedule's isa={} differs from the compile isa={}",
                             isa_name(s.isa), isa_name(isa)));
   }
-  check_legal(s, p);
+  // The one pipeline (plan_kernel refuses an illegal schedule); the backend compiles its IR.
+  auto scheduled = std::make_shared<const ir::Func>(ir::lower_scheduled(p, s));
   auto k = std::make_shared<CompiledKernel>();
-  k->code = backend.generate(p, s);
+  k->code = backend.generate(std::move(scheduled));
   if (!k->code) {
     throw Error(ErrorCode::kUnsupported, "backend",
                 fmt::format("The {} backend produced no code for {}", backend.name, p.to_string()));

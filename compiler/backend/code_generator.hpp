@@ -1,5 +1,5 @@
 // CodeGenerator — a machine-code backend as the Jit sees it: a name (part of the kernel
-// cache key) and a function from a Problem and a legal Schedule to executable code.
+// cache key) and a function from the scheduled IR to executable code.
 //
 // The backends live below the runtime: compiler/backend/{xbyak,llvm} make CodeGenerators,
 // runtime/ picks one per compile (runtime/backend_choice.hpp) and caches what it makes.
@@ -15,9 +15,14 @@
 
 namespace convjit::detail {
 
+/// A backend's entry point: executable code for the scheduled IR `ir::lower_scheduled` made
+/// (it carries its Problem and KernelPlan). Every backend receives the same IR.
+using GenerateFn =
+    std::function<std::unique_ptr<GeneratedKernel>(std::shared_ptr<const ir::Func> scheduled)>;
+
 struct CodeGenerator {
   std::string name;  ///< part of the cache key and of the kernel's dump name
-  std::function<std::unique_ptr<GeneratedKernel>(const Problem&, const Schedule&)> generate;
+  GenerateFn generate;
 };
 
 /// The Xbyak backend (generate_xbyak): AVX2 and AVX-512, the default of every Jit.

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <utility>
 
 #include "compiler/activation_math.hpp"
 #include "compiler/ir/printer.hpp"
+#include "compiler/ir/sweep_channels.hpp"
 
 namespace convjit::detail::ir {
 namespace {
@@ -13,10 +15,22 @@ namespace {
 class Interpreter {
  public:
   Interpreter(const Func& f, std::int64_t n, std::int64_t l,
-              const std::vector<BufferBinding>& buffers)
+              const std::vector<BufferBinding>& buffers, const CallRange& range)
       : f_(f), env_(f.vars.size() + 1, 0) {
     env_[Func::kVarN] = n;
     env_[Func::kVarL] = l;
+    // The call's ranges (restrict_to_call_ranges' parameters; a whole run by default).
+    const std::pair<const char*, std::int64_t> params[] = {
+        {CallRangeNames::kTBeginParam, range.t_begin},
+        {CallRangeNames::kTEndParam, range.t_end},
+        {CallRangeNames::kOcBeginParam, range.oc_begin},
+        {CallRangeNames::kOcEndParam, range.oc_end},
+        {kSweepDownVar, range.sweep_down}};
+    for (std::size_t v = 0; v < f.vars.size(); ++v) {
+      for (const auto& [name, value] : params) {
+        if (f.vars[v] == name) env_[v] = value;
+      }
+    }
     if (buffers.size() != f.buffers.size()) {
       throw IrFault(fmt::format("{} buffers bound, {} declared", buffers.size(), f.buffers.size()));
     }
@@ -172,19 +186,10 @@ class Interpreter {
     const std::int64_t count = ev(n.count), ss = ev(n.src_stride), ds = ev(n.dst_stride);
     if (count <= 0) return;
     const float* src = mem(n.src, count, ss, s);
-    std::vector<double> row(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i) row[i] = src[i * ss];
-    if (n.activation == Activation::kGlu) {
-      if (count % 2 != 0) fault(s, "glu over an odd axis");
-      std::vector<double> out(static_cast<std::size_t>(count / 2));
-      apply_glu(row.data(), count, 1, out.data(), 1);
-      float* dst = mem(n.dst, count / 2, ds, s);
-      for (std::int64_t i = 0; i < count / 2; ++i) dst[i * ds] = static_cast<float>(out[i]);
-      return;
-    }
-    activate_axis(n.activation, row.data(), count, 1);
-    float* dst = mem(n.dst, count, ds, s);
-    for (std::int64_t i = 0; i < count; ++i) dst[i * ds] = static_cast<float>(row[i]);
+    const bool glu = n.activation == Activation::kGlu;
+    if (glu && count % 2 != 0) fault(s, "glu over an odd axis");
+    float* dst = mem(n.dst, glu ? count / 2 : count, ds, s);
+    activate_axis_row(n.activation, src, count, ss, dst, ds);
   }
 
   const Func& f_;
@@ -197,8 +202,8 @@ class Interpreter {
 }  // namespace
 
 void interpret(const Func& f, std::int64_t n, std::int64_t l,
-               const std::vector<BufferBinding>& buffers) {
-  Interpreter in(f, n, l, buffers);
+               const std::vector<BufferBinding>& buffers, const CallRange& range) {
+  Interpreter in(f, n, l, buffers, range);
   in.run(f.body);
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/call_ranges.hpp"
 #include "compiler/ir/ir.hpp"
 
 namespace convjit::detail::ir {
@@ -26,10 +27,11 @@ struct BufferBinding {
   std::int64_t size = 0;
 };
 
-/// Runs `f` for batch `n` and length `l`. `buffers` is indexed like f.buffers.
+/// Runs `f` for batch `n` and length `l`, as the call `range` of a run (the scheduled IR's
+/// call-range parameters; a whole run by default). `buffers` is indexed like f.buffers.
 /// Throws IrFault on any out-of-bounds access (checked before it happens).
 void interpret(const Func& f, std::int64_t n, std::int64_t l,
-               const std::vector<BufferBinding>& buffers);
+               const std::vector<BufferBinding>& buffers, const CallRange& range = {});
 
 /// Evaluates a buffer's size for batch n and length l.
 std::int64_t buffer_size(const Func& f, int buffer, std::int64_t n, std::int64_t l);

@@ -1,15 +1,20 @@
+// The pass pipeline: one script, one line per pass. Every backend compiles what
+// lower_scheduled returns (docs/design.md, docs/ir.md).
 #include "compiler/ir/pipeline.hpp"
 
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <memory>
+#include <utility>
 
 #include "compiler/environment.hpp"
+#include "compiler/ir/call_ranges.hpp"
+#include "compiler/ir/full_lanes.hpp"
 #include "compiler/ir/lower.hpp"
-#include "compiler/ir/parallelize.hpp"
+#include "compiler/ir/mutate.hpp"
 #include "compiler/ir/printer.hpp"
 #include "compiler/ir/prune_loops.hpp"
 #include "compiler/ir/simplify.hpp"
+#include "compiler/ir/sweep_channels.hpp"
 #include "compiler/ir/unroll_loops.hpp"
 #include "compiler/ir/unroll_reduction.hpp"
 #include "compiler/ir/verifier.hpp"
@@ -26,7 +31,9 @@ bool pipeline_verify_each_pass() {
 
 namespace {
 
-/// Runs after every pass: the debug print and the verifier.
+/// Runs after every pass: the debug print and the verifier (a whole run; once the call
+/// ranges exist, also one call on the second half of time and channels, on the split
+/// granularity, sweeping down).
 Func after(const char* pass, Func f, bool unrolled = false) {
   if (pipeline_debug_print())
     std::fprintf(stderr, "// IR after %s\n%s\n", pass, to_string(f).c_str());
@@ -34,7 +41,17 @@ Func after(const char* pass, Func f, bool unrolled = false) {
     VerifyOptions o;
     o.lengths = verification_lengths(f, 12);
     o.require_unrolled = unrolled;
-    verify_or_die(f, o, pass);
+    verify_or_die(bind_call_range(f, CallRange{}), o, pass);
+    bool ranges = false;
+    for (const std::string& v : f.vars) ranges = ranges || v == CallRangeNames::kTBeginParam;
+    if (f.plan != nullptr && ranges) {
+      CallRange half;
+      const std::int64_t g = f.plan->oc_granularity;
+      half.oc_begin = f.problem.filters / 2 / g * g;
+      half.t_begin = f.plan->split_time ? 5 : 0;
+      half.sweep_down = 1;
+      verify_or_die(bind_call_range(f, half), o, pass);
+    }
   }
   return f;
 }
@@ -50,11 +67,13 @@ Func lower_unscheduled(const Problem& p) {
 Func lower_scheduled(const Problem& p, const Schedule& s) {
   auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));  // throws when illegal
   Func f = after("lower_conv", lower_conv(p, lower_plan_of(plan)));
+  f = after("fold_full_lanes", fold_full_lanes(f));
+  f = after("restrict_to_call_ranges", restrict_to_call_ranges(f));
+  f = after("sweep_channel_blocks", sweep_channel_blocks(f));
   f = after("simplify", simplify(f));
-  f = after("unroll_reduction", unroll_reduction(f, s.unroll_k, s.unroll_ic));
+  f = after("unroll_reduction", unroll_reduction(f, plan->schedule.unroll_k, plan->unroll_ic));
   f = after("unroll_loops", unroll_loops(f), true);
-  f = after("prune_loops", prune_loops(f), true);
-  return after("parallelize", parallelize(f, s.threads), true);
+  return after("prune_loops", prune_loops(f), true);
 }
 
 }  // namespace convjit::detail::ir

@@ -1,4 +1,4 @@
-// The pass pipeline: Problem + Schedule -> scheduled IR, one line per pass.
+// The pass pipeline: Problem + Schedule -> the scheduled IR that every backend compiles.
 #pragma once
 
 #include "compiler/ir/ir.hpp"
@@ -11,8 +11,13 @@ namespace convjit::detail::ir {
 /// in place. Interpretable; the baseline the scheduled IR is compared with.
 Func lower_unscheduled(const Problem& p);
 
-/// check_legal(s, p), then lowering and every pass. CONVJIT_DEBUG=2 prints the IR after
-/// each pass on stderr; debug builds (or CONVJIT_VERIFY=1) verify it after each pass.
+/// The one pipeline (pipeline.cpp, one line per pass): plan_kernel (throws when the schedule
+/// is illegal), lower_conv from the plan, fold_full_lanes, restrict_to_call_ranges,
+/// sweep_channel_blocks, simplify, unroll_reduction, unroll_loops, prune_loops. The LLVM
+/// backend translates the result; the Xbyak backend emits it (xbyak/generate.cpp) and the
+/// interpreter runs it. Its free variables are N, L and the call ranges (CallRangeNames).
+/// CONVJIT_DEBUG=2 prints the IR after each pass on stderr; debug builds (or
+/// CONVJIT_VERIFY=1) verify it after each pass, for a whole run and for a split one.
 Func lower_scheduled(const Problem& p, const Schedule& s);
 
 /// CONVJIT_DEBUG >= 2: pipelines print the IR after each pass.

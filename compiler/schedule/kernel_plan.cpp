@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_description.hpp"
 #include "compiler/target/target.hpp"
 #include "convjit/error.hpp"
 

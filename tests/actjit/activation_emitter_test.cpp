@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "compiler/activation_description.hpp"
+#include "compiler/activation_float_model.hpp"
 #include "compiler/activation_math.hpp"
 #include "compiler/backend/disasm/disassemble.hpp"
 #include "convjit/activation.hpp"
@@ -258,6 +260,36 @@ TEST_P(ActivationAccuracy, MatchesReferenceOnSweepAndSpecialValues) {
                                      : "; special value: " + c.first_special_failure);
   }
   std::printf("%s errors against activate():\n%s", isa_label(isa).c_str(), report.c_str());
+}
+
+// The scalar model of the exp block (compiler/activation_float_model.hpp) evaluates the same
+// constants with the same operations in the same order: it must give the emitted code's bits.
+TEST_P(ActivationAccuracy, ExponentialIsBitExactWithItsScalarModel) {
+  const Isa isa = GetParam();
+  if (!host_has(isa)) GTEST_SKIP() << "this CPU has no " << isa_label(isa);
+  const std::vector<float> xs = test_inputs();
+  const ActivationKernel kernel(isa, Activation::kExponential, registers_for(isa));
+  const std::vector<float> got = run_kernel(kernel, isa, xs);
+  int differ = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const float want = approx_exp_float(xs[i]);
+    const bool same =
+        std::isnan(want) ? std::isnan(got[i]) : std::memcmp(&want, &got[i], sizeof want) == 0;
+    if (!same && differ++ == 0) {
+      ADD_FAILURE() << isa_label(isa) << ": exp(" << xs[i] << ") emitted " << got[i] << ", model "
+                    << want;
+    }
+  }
+  EXPECT_EQ(differ, 0) << "of " << xs.size() << " inputs";
+}
+
+TEST(ActivationEmitterApi, TempsAreTheDescriptions) {
+  static_assert(ActivationEmitter::kMaxTemps == kMaxActivationVectorTemps);
+  for (const Activation act : elementwise_activations()) {
+    for (const Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+      EXPECT_EQ(temps_of(isa, act), activation_vector_temps(act)) << activation_name(act);
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Isas, ActivationAccuracy, ::testing::Values(Isa::kAvx2, Isa::kAvx512),

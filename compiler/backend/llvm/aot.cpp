@@ -15,8 +15,8 @@
 
 #include "compiler/backend/llvm/llvm_backend.hpp"
 #include "compiler/backend/llvm/llvm_codegen.hpp"
-#include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
+#include "compiler/ir/pipeline.hpp"
 #include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
@@ -194,7 +194,7 @@ AotKernel generate_aot(const Conv1DSpec& spec, const Shape3& input_shape, const 
                 fmt::format("The schedule's isa={} does not match cpu={} (isa={})", isa_name(s.isa),
                             t.cpu, isa_name(t.schedule_isa)));
   }
-  const ir::Func f = lower_for_llvm(p, s);  // checks legality
+  const ir::Func f = ir::lower_scheduled(p, s);  // checks legality
 
   llvm::LLVMContext context;
   LlvmLoweringOptions options;

@@ -10,16 +10,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "compiler/activation_description.hpp"
 #include "compiler/backend/llvm/llvm_loop.hpp"
 
 namespace convjit::detail {
 namespace {
 
-constexpr double kSeluScale = 1.0507009873554805;
-constexpr double kSeluAlpha = 1.6732632423543772;
-constexpr double kLeakySlope = 0.2;
-constexpr double kShrinkThreshold = 0.5;
-constexpr double kSquareplusB = 4.0;
+static_assert(kEluAlpha == 1.0 && kCeluAlpha == 1.0, "elu and celu have alpha 1 built in");
 
 /// Double arithmetic on a scalar or a vector of doubles.
 class Math {
@@ -79,7 +76,7 @@ class Math {
   llvm::Value* softplus(llvm::Value* x) {
     return add(max(x, c(0.0)), libm("log1p", exp(neg(fabs(x)))));
   }
-  llvm::Value* relu6(llvm::Value* x) { return min(max(x, c(0.0)), c(6.0)); }
+  llvm::Value* relu6(llvm::Value* x) { return min(max(x, c(0.0)), c(kRelu6Cap)); }
   llvm::Value* neg_inf(llvm::Value* x) { return b_.CreateAnd(is_inf(x), lt(x, c(0.0))); }
 
  private:
@@ -93,7 +90,7 @@ llvm::Value* activation_in_double(Math& m, Activation act, llvm::Value* x) {
     case Activation::kLinear: return x;
     case Activation::kRelu: return m.sel(m.gt(x, m.c(0.0)), x, m.c(0.0));
     case Activation::kRelu6: return m.relu6(x);
-    case Activation::kLeakyRelu: return m.sel(m.ge(x, m.c(0.0)), x, m.mul(m.c(kLeakySlope), x));
+    case Activation::kLeakyRelu: return m.sel(m.ge(x, m.c(0.0)), x, m.mul(m.c(kLeakyReluSlope), x));
     case Activation::kElu: return m.sel(m.gt(x, m.c(0.0)), x, m.libm("expm1", x));
     case Activation::kSelu:
       return m.mul(m.c(kSeluScale),
@@ -105,9 +102,12 @@ llvm::Value* activation_in_double(Math& m, Activation act, llvm::Value* x) {
       return m.sel(m.is_inf(x), m.sel(m.lt(x, m.c(0.0)), m.c(0.0), x), g);
     }
     case Activation::kSigmoid: return m.sigmoid(x);
-    case Activation::kHardSigmoid: return m.div(m.relu6(m.add(x, m.c(3.0))), m.c(6.0));
+    case Activation::kHardSigmoid:
+      return m.div(m.relu6(m.add(x, m.c(kHardSigmoidOffset))), m.c(kHardSigmoidDivisor));
     case Activation::kHardSilu:
-      return m.sel(m.neg_inf(x), m.c(0.0), m.div(m.mul(x, m.relu6(m.add(x, m.c(3.0)))), m.c(6.0)));
+      return m.sel(
+          m.neg_inf(x), m.c(0.0),
+          m.div(m.mul(x, m.relu6(m.add(x, m.c(kHardSigmoidOffset)))), m.c(kHardSigmoidDivisor)));
     case Activation::kSilu: return m.sel(m.neg_inf(x), m.c(0.0), m.mul(x, m.sigmoid(x)));
     case Activation::kMish:
       return m.sel(m.neg_inf(x), m.c(0.0), m.mul(x, m.libm("tanh", m.softplus(x))));

@@ -17,12 +17,12 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "compiler/backend/llvm/call_ranges.hpp"
 #include "compiler/backend/llvm/llvm_backend.hpp"
 #include "compiler/backend/llvm/llvm_codegen.hpp"
-#include "compiler/backend/llvm/llvm_ir_pipeline.hpp"
 #include "compiler/backend/llvm/lower_llvm.hpp"
 #include "compiler/environment.hpp"
+#include "compiler/ir/call_ranges.hpp"
+#include "compiler/ir/pipeline.hpp"
 #include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
@@ -63,8 +63,9 @@ const char* strategy_word(Strategy s) {
 
 class LlvmKernel final : public GeneratedKernel {
  public:
-  LlvmKernel(const Problem& p, const Schedule& s, const LlvmTarget& t)
-      : GeneratedKernel(p, s), target_(t), func_(lower_for_llvm(p, s)) {
+  LlvmKernel(std::shared_ptr<const ir::Func> scheduled, const LlvmTarget& t)
+      : GeneratedKernel(scheduled), target_(t), func_(*scheduled) {
+    const Schedule& s = schedule();
     const auto t0 = std::chrono::steady_clock::now();
     context_ = std::make_unique<llvm::LLVMContext>();
     LlvmLoweringOptions options;
@@ -219,15 +220,21 @@ class LlvmKernel final : public GeneratedKernel {
 
 }  // namespace
 
-std::unique_ptr<GeneratedKernel> generate_llvm(const Problem& p, const Schedule& s,
+std::unique_ptr<GeneratedKernel> generate_llvm(std::shared_ptr<const ir::Func> scheduled,
                                                const LlvmTarget& t) {
+  const Schedule& s = scheduled->plan->schedule;
   if (s.isa != t.schedule_isa) {
     throw Error(ErrorCode::kIllegalSchedule, "isa",
                 fmt::format("The schedule's isa={} does not match the LLVM target cpu={} "
                             "(which takes isa={})",
                             isa_name(s.isa), t.cpu, isa_name(t.schedule_isa)));
   }
-  return std::make_unique<LlvmKernel>(p, s, t);
+  return std::make_unique<LlvmKernel>(std::move(scheduled), t);
+}
+
+std::unique_ptr<GeneratedKernel> generate_llvm(const Problem& p, const Schedule& s,
+                                               const LlvmTarget& t) {
+  return generate_llvm(std::make_shared<const ir::Func>(ir::lower_scheduled(p, s)), t);
 }
 
 }  // namespace convjit::detail

@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "compiler/backend/llvm/call_ranges.hpp"
 #include "compiler/backend/llvm/llvm_activation.hpp"
 #include "compiler/backend/llvm/llvm_loop.hpp"
-#include "compiler/backend/llvm/sweep_channels.hpp"
+#include "compiler/ir/call_ranges.hpp"
 #include "compiler/ir/interpreter.hpp"
 #include "compiler/ir/mutate.hpp"
+#include "compiler/ir/sweep_channels.hpp"
 #include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {

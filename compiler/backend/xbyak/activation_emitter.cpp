@@ -15,7 +15,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "compiler/activation_math.hpp"
+#include "compiler/activation_description.hpp"
 #include "compiler/backend/xbyak/jit_check.hpp"
 #include "compiler/target/target.hpp"
 
@@ -32,44 +32,16 @@ constexpr int kMaskReg = 5;  // k5: the only mask register the AVX-512 sequences
 constexpr std::uint32_t kAbsMask = 0x7fffffffu;
 constexpr std::uint32_t kSignMask = 0x80000000u;
 
-// exp: x is clamped to [kExpLo, kExpHi]. With the result formed as 2·p·2^(n-1), n =
-// round(x·log2 e) stays in [-126, 128]: n = 128 overflows to +Inf exactly when exp(x) does,
-// and n = -126 gives the bit pattern of +0 for 2^(n-1), so exp(x < -87.3) is 0 (< FLT_MIN).
-constexpr float kExpHi = 89.0f;
-constexpr float kExpLo = -87.6f;
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693359375f;  // Cephes split of ln 2: n·kLn2Hi is exact
-constexpr float kLn2Lo = -2.12194440e-4f;
-// Cephes expf: exp(r) = 1 + r + r²·P(r), |r| <= ln2/2, relative error ~1e-7.
-constexpr float kExpP[] = {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                           4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f};
-
-// tanh: Cephes tanhf. |x| < 0.625: x + x·x²·P(x²); else 1 - 2/(exp(2|x|) + 1).
-constexpr float kTanhSmall = 0.625f;
-constexpr float kTanhP[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
-                            1.33314422036e-1f, -3.33332819422e-1f};
-
-// log1p(y), y in [0, 1]: 2·atanh(s), s = y/(2 + y) in [0, 1/3], the odd Taylor series of
-// atanh up to s^15 (truncation error < 2e-9 relative).
-constexpr float kAtanhP[] = {1.0f / 15, 1.0f / 13, 1.0f / 11, 1.0f / 9,
-                             1.0f / 7,  1.0f / 5,  1.0f / 3};
-
-// erfc(z), z >= 0 (Numerical Recipes erfcc, fractional error < 1.2e-7 everywhere):
-// t = 1/(1 + z/2), erfc(z) = t·exp(-z² + Q(t)), Q below from the highest power down.
-constexpr float kErfcQ[] = {0.17087277f,  -0.82215223f, 1.48851587f, -1.13520398f, 0.27886807f,
-                            -0.18628806f, 0.09678418f,  0.37409196f, 1.00002368f,  -1.26551223f};
-constexpr float kHalfRsqrt2 = 0.353553390593273762f;  // (1/2)·(1/√2): z/2 for z = |x|/√2
-constexpr float kGeluClamp = 50.0f;  // erfc(50/√2) = 0 in float; keeps |x|·erfc finite
-
-constexpr float kSeluScale = 1.0507009873554805f;
-constexpr float kSeluScaleAlpha = static_cast<float>(1.0507009873554805 * 1.6732632423543772);
-
-// x·sigmoid(x) and x·tanh(softplus(x)) are -0 in float below this; clamping there keeps
-// -Inf·0 from making a NaN.
-constexpr float kGateClamp = -200.0f;
-constexpr float kMishExpClamp = 20.0f;     // tanh(softplus(x)) == 1 in float above
-constexpr float kSquareplusClamp = 1e18f;  // sqrt(x² + 4) == |x| in float above
-constexpr float kSoftsignClamp = 1e30f;    // x/(1 + |x|) == ±1 in float above
+// Keras parameters in float, as the vector code uses them (activation_description.hpp).
+constexpr float kLeakyReluSlopeF = static_cast<float>(kLeakyReluSlope);
+constexpr float kRelu6CapF = static_cast<float>(kRelu6Cap);
+constexpr float kHardSigmoidOffsetF = static_cast<float>(kHardSigmoidOffset);
+constexpr float kHardSigmoidScaleF = 1.0f / static_cast<float>(kHardSigmoidDivisor);
+constexpr float kSeluScaleF = static_cast<float>(kSeluScale);
+constexpr float kSeluScaleAlphaF = static_cast<float>(kSeluScale * kSeluAlpha);
+constexpr float kShrinkThresholdF = static_cast<float>(kShrinkThreshold);
+constexpr float kSquareplusBF = static_cast<float>(kSquareplusB);
+static_assert(kEluAlpha == 1.0 && kCeluAlpha == 1.0, "elu() has alpha 1 built in");
 
 std::uint32_t float_bits(float f) {
   std::uint32_t u = 0;
@@ -390,8 +362,8 @@ class ActivationEmitter::Codegen {
     max(x, t0, x);
     expm1_nonpositive(t1, t1, t0, t2);
     if (selu) {
-      mul(x, x, c(kSeluScale));
-      fmadd231(x, t1, c(kSeluScaleAlpha));
+      mul(x, x, c(kSeluScaleF));
+      fmadd231(x, t1, c(kSeluScaleAlphaF));
     } else {
       add(x, x, t1);
     }
@@ -454,12 +426,12 @@ void ActivationEmitter::Codegen<Vmm>::run() {
       const Vmm t0 = tmp(0);
       zero(t0);
       max(x, t0, x);
-      min_keep_nan(x, x, 6.0f, t0);
+      min_keep_nan(x, x, kRelu6CapF, t0);
       return;
     }
-    case Activation::kLeakyRelu: {  // max(0.2x, x)
+    case Activation::kLeakyRelu: {  // max(slope·x, x)
       const Vmm t0 = tmp(0);
-      mul(t0, x, c(0.2f));
+      mul(t0, x, c(kLeakyReluSlopeF));
       max(x, t0, x);
       return;
     }
@@ -478,8 +450,8 @@ void ActivationEmitter::Codegen<Vmm>::run() {
     }
     case Activation::kHardSigmoid: {  // clip((x + 3)/6, 0, 1)
       const Vmm t0 = tmp(0);
-      add(x, x, c(3.0f));
-      mul(x, x, c(1.0f / 6.0f));
+      add(x, x, c(kHardSigmoidOffsetF));
+      mul(x, x, c(kHardSigmoidScaleF));
       zero(t0);
       max(x, t0, x);
       min_keep_nan(x, x, 1.0f, t0);
@@ -487,9 +459,9 @@ void ActivationEmitter::Codegen<Vmm>::run() {
     }
     case Activation::kHardSilu: {  // x·clip((x + 3)/6, 0, 1), x clamped to >= -3
       const Vmm t0 = tmp(0);
-      max_keep_nan(x, x, -3.0f, t0);
-      add(t0, x, c(3.0f));
-      mul(t0, t0, c(1.0f / 6.0f));
+      max_keep_nan(x, x, -kHardSigmoidOffsetF, t0);
+      add(t0, x, c(kHardSigmoidOffsetF));
+      mul(t0, t0, c(kHardSigmoidScaleF));
       max(t0, t0, c(0.0f));
       min(t0, t0, c(1.0f));
       mul(x, x, t0);
@@ -540,7 +512,7 @@ void ActivationEmitter::Codegen<Vmm>::run() {
       const Vmm t0 = tmp(0), t1 = tmp(1);
       band(t0, x, cb(kAbsMask));
       min(t1, t0, c(kSquareplusClamp));
-      fmadd213(t1, t1, c(4.0f));
+      fmadd213(t1, t1, c(kSquareplusBF));
       sqrt(t1, t1);
       max(t1, t1, t0);  // sqrt(x² + 4) for huge |x|; keeps a NaN (second source)
       mul(t1, t1, c(0.5f));
@@ -573,13 +545,13 @@ void ActivationEmitter::Codegen<Vmm>::run() {
     case Activation::kHardShrink: {  // |x| > 0.5 ? x : 0 (NaN kept: the predicate is !<=)
       const Vmm t0 = tmp(0);
       band(t0, x, cb(kAbsMask));
-      keep_if(x, t0, c(0.5f), kCmpNleUq, t0);
+      keep_if(x, t0, c(kShrinkThresholdF), kCmpNleUq, t0);
       return;
     }
     case Activation::kSoftShrink: {  // x - clip(x, -0.5, 0.5)
       const Vmm t0 = tmp(0);
-      min(t0, x, c(0.5f));
-      max(t0, t0, c(-0.5f));
+      min(t0, x, c(kShrinkThresholdF));
+      max(t0, t0, c(-kShrinkThresholdF));
       sub(x, x, t0);
       return;
     }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "compiler/activation_description.hpp"
 #include "convjit/activation.hpp"
 #include "convjit/isa.hpp"
 
@@ -21,12 +22,13 @@ namespace convjit::detail {
 class ActivationEmitter {
  public:
   /// Upper bound of temps_needed() over every activation; generators reserve this many.
-  static constexpr int kMaxTemps = 6;
+  static constexpr int kMaxTemps = kMaxActivationVectorTemps;
 
   /// `act` must be element-wise (not softmax/log_softmax/sparsemax/glu).
   ActivationEmitter(Xbyak::CodeGenerator& gen, Isa isa, Activation act);
 
-  /// Vector temporaries emit() needs besides the value register (<= kMaxTemps).
+  /// Vector temporaries emit() needs besides the value register (<= kMaxTemps): the
+  /// description's activation_vector_temps(), which the planner reads without Xbyak.
   int temps_needed() const;
   /// True when the activation is the identity (emit() emits nothing).
   bool is_identity() const;

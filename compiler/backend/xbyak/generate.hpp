@@ -11,5 +11,7 @@ namespace convjit::detail {
 /// (check_legal). When p.length_is_dynamic the code takes the length from KernelArgs.
 /// Code memory is mapped read+execute only after emission (W^X).
 std::unique_ptr<GeneratedKernel> generate_xbyak(const Problem& p, const Schedule& s);
+/// The same, for the scheduled IR ir::lower_scheduled made (what the Jit passes).
+std::unique_ptr<GeneratedKernel> generate_xbyak(std::shared_ptr<const ir::Func> scheduled);
 
 }  // namespace convjit::detail

@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "compiler/backend/xbyak/axis_epilogue.hpp"
+#include "compiler/activation_math.hpp"
 #include "compiler/backend/xbyak/jit_check.hpp"
 #include "compiler/backend/xbyak/layout_transpose.hpp"
+#include "compiler/ir/loop_nest.hpp"
 #include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
@@ -19,13 +20,21 @@ std::int64_t clamp64(std::int64_t v, std::int64_t lo, std::int64_t hi) {
 
 }  // namespace
 
-XbyakDriver::XbyakDriver(const Problem& p, const Schedule& s)
-    : GeneratedKernel(p, s),
-      plan_(plan_kernel(p, s)),
-      zero_bias_(static_cast<std::size_t>(std::max<std::int64_t>(p.filters, 1)) +
+XbyakDriver::XbyakDriver(std::shared_ptr<const ir::Func> scheduled)
+    : GeneratedKernel(scheduled),
+      plan_(*scheduled->plan),
+      zero_bias_(static_cast<std::size_t>(std::max<std::int64_t>(plan_.F, 1)) +
                      static_cast<std::size_t>(plan_.block_width),
                  0.0f),
-      code_(std::make_unique<ConvCodeGenerator>(plan_, this, &XbyakDriver::drive)) {}
+      code_(std::make_unique<ConvCodeGenerator>(plan_, this, &XbyakDriver::drive)) {
+  // The driver's loops are the IR's: the sweep pass swept the channel blocks into the time
+  // regions where the plan sweeps (a nest it could not sweep keeps one block per call), and
+  // under loop order btc the time blocks enclose the channel blocks.
+  const ir::LoopNestSummary nest = ir::summarize_loop_nest(*ir());
+  loops_.sweep = nest.channels_swept;
+  loops_.time_outer = nest.time_outside_channels;
+  CONVJIT_JIT_CHECK(!loops_.sweep || plan_.sweep);
+}
 
 KernelEntry XbyakDriver::entry() const {
   return reinterpret_cast<KernelEntry>(const_cast<std::uint8_t*>(code_->getCode()));
@@ -113,7 +122,7 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
       run_columns(in_rows, out_n, bias, a.weights, length, pad_left, t0, t1, oc0, oc1);
       if (plan_.axis_activation) {
         for (std::int64_t t = t0; t < t1; ++t) {
-          apply_axis_activation(plan_.activation, out_n + t * F, F, 1);
+          activate_axis_row(plan_.activation, out_n + t * F, F, 1, out_n + t * F, 1);
         }
       }
       return;
@@ -122,7 +131,7 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
     const std::int64_t half = F / 2;
     float* out_n = a.output + n * out_length * half;
     for (std::int64_t t = t0; t < t1; ++t) {
-      apply_glu_axis(scratch_out + t * F, F, 1, out_n + t * half, 1);
+      activate_axis_row(Activation::kGlu, scratch_out + t * F, F, 1, out_n + t * half, 1);
     }
     return;
   }
@@ -133,7 +142,7 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
     const std::int64_t half = out_length / 2;
     float* out_n = a.output + n * F * half;
     for (std::int64_t c = oc0; c < oc1; ++c) {
-      apply_glu_axis(scratch_out + c, out_length, F, out_n + c * half, 1);
+      activate_axis_row(Activation::kGlu, scratch_out + c, out_length, F, out_n + c * half, 1);
     }
     return;
   }
@@ -141,7 +150,8 @@ void XbyakDriver::run_batch(const KernelArgs& a, std::int64_t n, std::int64_t le
   transpose_to_channels_first(scratch_out, F, out_n, out_length, t0, t1, oc0, oc1);
   if (plan_.axis_activation) {
     for (std::int64_t c = oc0; c < oc1; ++c) {
-      apply_axis_activation(plan_.activation, out_n + c * out_length, out_length, 1);
+      activate_axis_row(plan_.activation, out_n + c * out_length, out_length, 1,
+                        out_n + c * out_length, 1);
     }
   }
 }
@@ -212,9 +222,9 @@ void XbyakDriver::run_columns(const float* in_rows, float* out_rows, const float
   };
 
   const std::int64_t chunk = plan_.block_t > 0 ? plan_.block_t : t1 - t0;
-  if (plan_.sweep) {
+  if (loops_.sweep) {
     for (std::int64_t c0 = t0; c0 < t1; c0 += chunk) sweep(c0, std::min(c0 + chunk, t1));
-  } else if (plan_.loop_order == LoopOrder::kBatchTimeChannel) {
+  } else if (loops_.time_outer) {
     for (std::int64_t c0 = t0; c0 < t1; c0 += chunk) {
       const std::int64_t c1 = std::min(c0 + chunk, t1);
       for (std::int64_t oc = oc0; oc < oc1;) oc = call(oc, c0, c1, 1);

@@ -12,13 +12,16 @@
 
 #include "compiler/backend/generated_kernel.hpp"
 #include "compiler/backend/xbyak/conv_generator.hpp"
+#include "compiler/ir/ir.hpp"
 #include "compiler/schedule/kernel_plan.hpp"
 
 namespace convjit::detail {
 
 class XbyakDriver final : public GeneratedKernel {
  public:
-  XbyakDriver(const Problem& p, const Schedule& s);
+  /// Compiles the scheduled IR `scheduled` (ir::lower_scheduled): the micro-kernels from its
+  /// KernelPlan, the driver's loops from its loop nest (ir::summarize_loop_nest).
+  explicit XbyakDriver(std::shared_ptr<const ir::Func> scheduled);
 
   KernelEntry entry() const override;
   const std::uint8_t* code() const override { return code_->getCode(); }
@@ -48,6 +51,12 @@ class XbyakDriver final : public GeneratedKernel {
                    std::int64_t oc0, std::int64_t oc1) const;
 
   KernelPlan plan_;
+  /// The driver's loop nest, as the IR orders it: channel blocks swept inside each time
+  /// region (one column call sweeps them), and time blocks outside the channel blocks.
+  struct DriverLoops {
+    bool sweep = false;
+    bool time_outer = false;
+  } loops_;
   std::vector<float> zero_bias_;  // used when a call with bias passes nullptr
   std::unique_ptr<ConvCodeGenerator> code_;
 };

@@ -30,6 +30,18 @@ struct CallRangeNames {
 /// An end that covers any range (what a whole run passes as call_t_end and call_oc_end).
 constexpr std::int64_t kWholeRange = std::int64_t{1} << 40;
 
+/// One call's share of a run (KernelArgs' t and oc ranges; a whole run by default) and the
+/// direction of a directional sweep.
+struct CallRange {
+  std::int64_t t_begin = 0, t_end = kWholeRange;
+  std::int64_t oc_begin = 0, oc_end = kWholeRange;
+  std::int64_t sweep_down = 0;
+};
+
+/// `f` with the call-range parameters bound to `range` (the verifier and the interpreter know
+/// only N and L).
+ir::Func bind_call_range(const ir::Func& f, const CallRange& range);
+
 /// Rewrites the loop nest of `f`, as ir::lower_conv made it (before simplify and pruning: every
 /// region loop is still there, with its tag), so that it computes the outputs of
 /// [call_t_begin, call_t_end) x [call_oc_begin, call_oc_end) only:

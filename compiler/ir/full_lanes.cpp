@@ -1,4 +1,4 @@
-#include "compiler/backend/llvm/full_lanes.hpp"
+#include "compiler/ir/full_lanes.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "compiler/backend/llvm/sweep_channels.hpp"
+#include "compiler/ir/sweep_channels.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "compiler/backend/llvm/call_ranges.hpp"
+#include "compiler/ir/call_ranges.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "compiler/ir/mutate.hpp"
+#include "compiler/ir/sweep_channels.hpp"
 
 namespace convjit::detail {
 namespace {
@@ -219,6 +220,22 @@ ir::Func restrict_to_call_ranges(const ir::Func& f) {
   }
   Restrict r(out, *f.plan);
   out.body = r.run(f.body);
+  return out;
+}
+
+ir::Func bind_call_range(const ir::Func& f, const CallRange& range) {
+  ir::Func out = f;
+  const std::pair<const char*, std::int64_t> values[] = {
+      {CallRangeNames::kTBeginParam, range.t_begin},
+      {CallRangeNames::kTEndParam, range.t_end},
+      {CallRangeNames::kOcBeginParam, range.oc_begin},
+      {CallRangeNames::kOcEndParam, range.oc_end},
+      {kSweepDownVar, range.sweep_down}};
+  for (const auto& [name, value] : values) {
+    for (std::size_t v = 0; v < f.vars.size(); ++v) {
+      if (f.vars[v] == name) out.body = ir::substitute(out.body, static_cast<int>(v), value);
+    }
+  }
   return out;
 }
 

@@ -1,0 +1,132 @@
+// Issue 15's contract, per suite shape and ISA: the Xbyak and LLVM backends receive the same
+// scheduled IR (one plan, one pipeline), and each backend's inner loop is made of the IR's
+// register tile: the Xbyak driver's loop nest is the IR's, its micro-kernel has the IR tile's
+// accumulators, and both backends' innermost loops issue whole tiles of FMAs.
+// Generation only: runs on any host, for both ISAs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "compiler/backend/code_generator.hpp"
+#include "compiler/backend/llvm/llvm_code_generator.hpp"
+#include "compiler/backend/xbyak/xbyak_driver.hpp"
+#include "compiler/ir/loop_nest.hpp"
+#include "compiler/ir/pipeline.hpp"
+#include "compiler/ir/printer.hpp"
+#include "convjit/jit.hpp"
+
+namespace convjit::detail {
+namespace {
+
+struct SuiteShape {
+  std::string name, spec;
+  Shape3 shape;
+};
+
+/// shared/anchors/suite.csv: name,N,L,Cin,F,K,s,d,g,pad,...
+std::vector<SuiteShape> suite_shapes() {
+  std::ifstream in(std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv");
+  std::vector<SuiteShape> out;
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+    if (f.size() < 10) continue;
+    SuiteShape s;
+    s.name = f[0];
+    s.spec = "filters=" + f[4] + ",kernel_size=" + f[5] + ",strides=" + f[6] +
+             ",dilation_rate=" + f[7] + ",groups=" + f[8] + ",padding=" + f[9];
+    s.shape = {std::stoll(f[1]), kDynamic, std::stoll(f[3])};
+    out.push_back(s);
+  }
+  return out;
+}
+
+/// FMAs of each innermost loop of an assembly listing (a loop: a label and a later branch
+/// back to it; innermost: no other loop's back branch inside). The largest count.
+int innermost_loop_fmas(const std::string& listing) {
+  std::vector<std::string> lines;
+  std::stringstream ss(listing);
+  for (std::string l; std::getline(ss, l);) lines.push_back(l);
+  std::vector<std::pair<std::size_t, std::size_t>> loops;  // [label line, branch line]
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    const auto j = l.find("\tj");
+    if (j == std::string::npos) continue;
+    const auto target = l.find(".LBB", j);
+    if (target == std::string::npos) continue;
+    const std::string label = l.substr(target) + ":";
+    for (std::size_t k = 0; k < i; ++k) {
+      if (lines[k].rfind(label, 0) == 0) loops.push_back({k, i});
+    }
+  }
+  int best = 0;
+  for (const auto& [b, e] : loops) {
+    bool nested = false;
+    for (const auto& [b2, e2] : loops) nested = nested || (b2 > b && e2 < e);
+    if (nested) continue;
+    int fmas = 0;
+    for (std::size_t k = b; k <= e; ++k) fmas += lines[k].find("vfmadd") != std::string::npos;
+    best = std::max(best, fmas);
+  }
+  return best;
+}
+
+TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
+  const std::vector<SuiteShape> shapes = suite_shapes();
+  ASSERT_GE(shapes.size(), 10u) << "suite.csv not found under " << CONVJIT_SHARED_DIR;
+  for (const SuiteShape& shape : shapes) {
+    const Problem p = make_problem(parse_spec(shape.spec), shape.shape);
+    for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+      SCOPED_TRACE(shape.name + (isa == Isa::kAvx2 ? " avx2" : " avx512"));
+      const Schedule s = default_schedule(p, isa);
+      const auto scheduled = std::make_shared<const ir::Func>(ir::lower_scheduled(p, s));
+      // The Jit's two code generators, given the one IR.
+      const auto xbyak = xbyak_code_generator()->generate(scheduled);
+      const auto llvm = llvm_code_generator(isa)->generate(scheduled);
+      ASSERT_TRUE(xbyak && llvm);
+      EXPECT_EQ(xbyak->ir().get(), scheduled.get());
+      EXPECT_EQ(llvm->ir().get(), scheduled.get());
+      // And the pipeline is deterministic: lowering again prints the same text.
+      EXPECT_EQ(ir::to_string(ir::lower_scheduled(p, s)), ir::to_string(*scheduled));
+
+      const KernelPlan& plan = *scheduled->plan;
+      const ir::LoopNestSummary nest = ir::summarize_loop_nest(*scheduled);
+      ASSERT_TRUE(nest.has_interior);
+      const int vecs = plan.full.present ? plan.ur_oc : plan.tail.vecs;
+      EXPECT_EQ(nest.tile_accumulators, plan.ur_t * vecs) << ir::to_string(*scheduled);
+      EXPECT_EQ(nest.channels_swept, plan.sweep);
+      EXPECT_GT(nest.innermost_fmas, 0);
+      EXPECT_EQ(nest.innermost_fmas % nest.tile_accumulators, 0);
+
+      // Xbyak: the emitted interior issues whole tiles of FMAs: the IR's tile.
+      const auto& x = static_cast<const XbyakDriver&>(*xbyak);
+      EXPECT_GT(x.full_stats().innermost_loop_fmas + x.tail_stats().innermost_loop_fmas, 0);
+      const EmitStats& xs = plan.full.present ? x.full_stats() : x.tail_stats();
+      EXPECT_EQ(xs.interior_fmas % nest.tile_accumulators, 0)
+          << xs.interior_fmas << " FMAs per interior pass";
+      EXPECT_EQ(xs.innermost_loop_fmas % nest.tile_accumulators, 0)
+          << xs.innermost_loop_fmas << " FMAs in the innermost loop";
+
+      // LLVM: its innermost loop with FMAs issues whole tiles of them too.
+      const int llvm_fmas = innermost_loop_fmas(llvm->assembly());
+      EXPECT_GT(llvm_fmas, 0);
+      EXPECT_EQ(llvm_fmas % nest.tile_accumulators, 0) << llvm_fmas << " FMAs";
+      // Both unroll the IR's innermost reduction loop the same number of times.
+      EXPECT_EQ(xs.innermost_loop_fmas % nest.innermost_fmas, 0);
+      EXPECT_EQ(llvm_fmas, xs.innermost_loop_fmas);
+      std::printf("%-14s %-6s tile %dx%d  IR innermost %3d FMAs  Xbyak innermost %3d  LLVM %3d\n",
+                  shape.name.c_str(), isa == Isa::kAvx2 ? "avx2" : "avx512", plan.ur_t, vecs,
+                  nest.innermost_fmas, xs.innermost_loop_fmas, llvm_fmas);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace convjit::detail
