@@ -102,8 +102,9 @@ std::shared_ptr<const CompiledKernel> build(const CodeGenerator& backend, const 
                 fmt::format("The schedule's isa={} differs from the compile isa={}",
                             isa_name(s.isa), isa_name(isa)));
   }
-  // The one pipeline (plan_kernel refuses an illegal schedule); the backend compiles its IR.
-  auto scheduled = std::make_shared<const ir::Func>(ir::lower_scheduled(p, s));
+  // The one plan and pipeline (plan_kernel refuses an illegal schedule); the backend
+  // compiles its IR.
+  auto scheduled = std::make_shared<const ir::ScheduledIr>(p, s);
   auto k = std::make_shared<CompiledKernel>();
   k->code = backend.generate(std::move(scheduled));
   if (!k->code) {

@@ -15,10 +15,10 @@
 
 namespace convjit::detail {
 
-/// A backend's entry point: executable code for the scheduled IR `ir::lower_scheduled` made
-/// (it carries its Problem and KernelPlan). Every backend receives the same IR.
-using GenerateFn =
-    std::function<std::unique_ptr<GeneratedKernel>(std::shared_ptr<const ir::Func> scheduled)>;
+/// A backend's entry point: executable code for a scheduled IR (its Problem, its KernelPlan
+/// and the loop nest ir::lower_scheduled makes of them). Every backend receives the same.
+using GenerateFn = std::function<std::unique_ptr<GeneratedKernel>(
+    std::shared_ptr<const ir::ScheduledIr> scheduled)>;
 
 struct CodeGenerator {
   std::string name;  ///< part of the cache key and of the kernel's dump name

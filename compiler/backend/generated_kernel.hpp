@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/ir/ir.hpp"
+#include "compiler/ir/pipeline.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
 
@@ -64,9 +64,9 @@ class GeneratedKernel {
 
   const Problem& problem() const { return problem_; }
   const Schedule& schedule() const { return schedule_; }
-  /// The scheduled IR this kernel was compiled from (ir::lower_scheduled): both backends
-  /// receive the same one, and `convjit asm --ir` prints it. Null only for test fakes.
-  const std::shared_ptr<const ir::Func>& ir() const { return ir_; }
+  /// The scheduled IR this kernel was compiled from (its plan, and ir::lower_scheduled's
+  /// loop nest, lowered on first use): every backend receives one. Null only for test fakes.
+  const std::shared_ptr<const ir::ScheduledIr>& ir() const { return ir_; }
 
   /// Floats of the packed weights buffer.
   virtual std::size_t packed_weights_floats() const = 0;
@@ -90,9 +90,9 @@ class GeneratedKernel {
   virtual bool runs_on_host() const { return host_supports(schedule().isa); }
 
  protected:
-  explicit GeneratedKernel(std::shared_ptr<const ir::Func> scheduled)
-      : problem_(scheduled->problem),
-        schedule_(scheduled->plan->schedule),
+  explicit GeneratedKernel(std::shared_ptr<const ir::ScheduledIr> scheduled)
+      : problem_(scheduled->problem()),
+        schedule_(scheduled->plan()->schedule),
         ir_(std::move(scheduled)) {}
   /// A kernel without IR (test fakes).
   GeneratedKernel(Problem p, Schedule s) : problem_(std::move(p)), schedule_(std::move(s)) {}
@@ -100,7 +100,7 @@ class GeneratedKernel {
  private:
   Problem problem_;
   Schedule schedule_;
-  std::shared_ptr<const ir::Func> ir_;
+  std::shared_ptr<const ir::ScheduledIr> ir_;
 };
 
 }  // namespace convjit::detail

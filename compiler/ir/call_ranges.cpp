@@ -223,18 +223,27 @@ ir::Func restrict_to_call_ranges(const ir::Func& f) {
   return out;
 }
 
-ir::Func bind_call_range(const ir::Func& f, const CallRange& range) {
-  ir::Func out = f;
+std::vector<std::pair<int, std::int64_t>> call_range_values(const ir::Func& f,
+                                                            const CallRange& range) {
   const std::pair<const char*, std::int64_t> values[] = {
       {CallRangeNames::kTBeginParam, range.t_begin},
       {CallRangeNames::kTEndParam, range.t_end},
       {CallRangeNames::kOcBeginParam, range.oc_begin},
       {CallRangeNames::kOcEndParam, range.oc_end},
       {kSweepDownVar, range.sweep_down}};
+  std::vector<std::pair<int, std::int64_t>> out;
   for (const auto& [name, value] : values) {
     for (std::size_t v = 0; v < f.vars.size(); ++v) {
-      if (f.vars[v] == name) out.body = ir::substitute(out.body, static_cast<int>(v), value);
+      if (f.vars[v] == name) out.push_back({static_cast<int>(v), value});
     }
+  }
+  return out;
+}
+
+ir::Func bind_call_range(const ir::Func& f, const CallRange& range) {
+  ir::Func out = f;
+  for (const auto& [var, value] : call_range_values(f, range)) {
+    out.body = ir::substitute(out.body, var, value);
   }
   return out;
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "compiler/ir/ir.hpp"
 #include "compiler/schedule/schedule.hpp"
@@ -41,6 +43,9 @@ struct CallRange {
 /// `f` with the call-range parameters bound to `range` (the verifier and the interpreter know
 /// only N and L).
 ir::Func bind_call_range(const ir::Func& f, const CallRange& range);
+/// The variable slots of `f`'s call-range parameters, with their values for `range`.
+std::vector<std::pair<int, std::int64_t>> call_range_values(const ir::Func& f,
+                                                            const CallRange& range);
 
 /// Rewrites the loop nest of `f`, as ir::lower_conv made it (before simplify and pruning: every
 /// region loop is still there, with its tag), so that it computes the outputs of

@@ -20,16 +20,8 @@ class Interpreter {
     env_[Func::kVarN] = n;
     env_[Func::kVarL] = l;
     // The call's ranges (restrict_to_call_ranges' parameters; a whole run by default).
-    const std::pair<const char*, std::int64_t> params[] = {
-        {CallRangeNames::kTBeginParam, range.t_begin},
-        {CallRangeNames::kTEndParam, range.t_end},
-        {CallRangeNames::kOcBeginParam, range.oc_begin},
-        {CallRangeNames::kOcEndParam, range.oc_end},
-        {kSweepDownVar, range.sweep_down}};
-    for (std::size_t v = 0; v < f.vars.size(); ++v) {
-      for (const auto& [name, value] : params) {
-        if (f.vars[v] == name) env_[v] = value;
-      }
+    for (const auto& [var, value] : call_range_values(f, range)) {
+      env_[static_cast<std::size_t>(var)] = value;
     }
     if (buffers.size() != f.buffers.size()) {
       throw IrFault(fmt::format("{} buffers bound, {} declared", buffers.size(), f.buffers.size()));

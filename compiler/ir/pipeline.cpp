@@ -64,8 +64,9 @@ Func lower_unscheduled(const Problem& p) {
   return after("prune_loops", prune_loops(f));
 }
 
-Func lower_scheduled(const Problem& p, const Schedule& s) {
-  auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));  // throws when illegal
+namespace {
+
+Func lower_planned(const Problem& p, const std::shared_ptr<const KernelPlan>& plan) {
   Func f = after("lower_conv", lower_conv(p, lower_plan_of(plan)));
   f = after("fold_full_lanes", fold_full_lanes(f));
   f = after("restrict_to_call_ranges", restrict_to_call_ranges(f));
@@ -74,6 +75,22 @@ Func lower_scheduled(const Problem& p, const Schedule& s) {
   f = after("unroll_reduction", unroll_reduction(f, plan->schedule.unroll_k, plan->unroll_ic));
   f = after("unroll_loops", unroll_loops(f), true);
   return after("prune_loops", prune_loops(f), true);
+}
+
+}  // namespace
+
+Func lower_scheduled(const Problem& p, const Schedule& s) {
+  return lower_planned(p, std::make_shared<const KernelPlan>(plan_kernel(p, s)));
+}
+
+ScheduledIr::ScheduledIr(const Problem& p, const Schedule& s)
+    : plan_(std::make_shared<const KernelPlan>(plan_kernel(p, s))) {}
+
+const Func& ScheduledIr::func() const {
+  std::call_once(lowered_, [this] {
+    func_ = std::make_shared<const Func>(lower_planned(plan_->problem, plan_));
+  });
+  return *func_;
 }
 
 }  // namespace convjit::detail::ir

@@ -1,6 +1,9 @@
 // The pass pipeline: Problem + Schedule -> the scheduled IR that every backend compiles.
 #pragma once
 
+#include <memory>
+#include <mutex>
+
 #include "compiler/ir/ir.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
@@ -19,6 +22,25 @@ Func lower_unscheduled(const Problem& p);
 /// CONVJIT_DEBUG=2 prints the IR after each pass on stderr; debug builds (or
 /// CONVJIT_VERIFY=1) verify it after each pass, for a whole run and for a split one.
 Func lower_scheduled(const Problem& p, const Schedule& s);
+
+/// The scheduled IR of one (Problem, Schedule): planned at once (plan_kernel, which throws
+/// when the schedule is illegal) and lowered by lower_scheduled on first use, once, from any
+/// thread. The Jit hands one to the chosen backend: the LLVM backend lowers it at once and
+/// translates it; the Xbyak backend emits from its plan and leaves the lowering to whoever
+/// reads func() (`convjit asm --ir`, the tests), because the pipeline costs about ten times
+/// Xbyak's whole compile (docs/design.md).
+class ScheduledIr {
+ public:
+  ScheduledIr(const Problem& p, const Schedule& s);
+  const std::shared_ptr<const KernelPlan>& plan() const { return plan_; }
+  const Problem& problem() const { return plan_->problem; }
+  const Func& func() const;
+
+ private:
+  std::shared_ptr<const KernelPlan> plan_;
+  mutable std::once_flag lowered_;
+  mutable std::shared_ptr<const Func> func_;
+};
 
 /// CONVJIT_DEBUG >= 2: pipelines print the IR after each pass.
 bool pipeline_debug_print();

@@ -28,9 +28,8 @@ struct CountingBackend {
     auto counter = calls;
     auto b = std::make_shared<detail::CodeGenerator>();
     b->name = "counting";
-    b->generate =
-        [counter](
-            std::shared_ptr<const detail::ir::Func>) -> std::unique_ptr<detail::GeneratedKernel> {
+    b->generate = [counter](std::shared_ptr<const detail::ir::ScheduledIr>)
+        -> std::unique_ptr<detail::GeneratedKernel> {
       ++*counter;
       throw Error(ErrorCode::kUnsupported, "backend", "the counting backend never generates");
     };

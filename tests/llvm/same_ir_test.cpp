@@ -86,27 +86,30 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
     for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
       SCOPED_TRACE(shape.name + (isa == Isa::kAvx2 ? " avx2" : " avx512"));
       const Schedule s = default_schedule(p, isa);
-      const auto scheduled = std::make_shared<const ir::Func>(ir::lower_scheduled(p, s));
+      const auto scheduled = std::make_shared<const ir::ScheduledIr>(p, s);
       // The Jit's two code generators, given the one IR.
       const auto xbyak = xbyak_code_generator()->generate(scheduled);
       const auto llvm = llvm_code_generator(isa)->generate(scheduled);
       ASSERT_TRUE(xbyak && llvm);
       EXPECT_EQ(xbyak->ir().get(), scheduled.get());
       EXPECT_EQ(llvm->ir().get(), scheduled.get());
-      // And the pipeline is deterministic: lowering again prints the same text.
-      EXPECT_EQ(ir::to_string(ir::lower_scheduled(p, s)), ir::to_string(*scheduled));
+      // What the LLVM backend translated is the one pipeline's IR: lowering again prints
+      // the same text.
+      EXPECT_EQ(ir::to_string(ir::lower_scheduled(p, s)), ir::to_string(scheduled->func()));
 
-      const KernelPlan& plan = *scheduled->plan;
-      const ir::LoopNestSummary nest = ir::summarize_loop_nest(*scheduled);
+      const KernelPlan& plan = *scheduled->plan();
+      const ir::LoopNestSummary nest = ir::summarize_loop_nest(scheduled->func());
       ASSERT_TRUE(nest.has_interior);
       const int vecs = plan.full.present ? plan.ur_oc : plan.tail.vecs;
-      EXPECT_EQ(nest.tile_accumulators, plan.ur_t * vecs) << ir::to_string(*scheduled);
-      EXPECT_EQ(nest.channels_swept, plan.sweep);
+      EXPECT_EQ(nest.tile_accumulators, plan.ur_t * vecs);
       EXPECT_GT(nest.innermost_fmas, 0);
       EXPECT_EQ(nest.innermost_fmas % nest.tile_accumulators, 0);
 
-      // Xbyak: the emitted interior issues whole tiles of FMAs: the IR's tile.
+      // Xbyak: the driver's loops are the IR's loop nest.
       const auto& x = static_cast<const XbyakDriver&>(*xbyak);
+      EXPECT_EQ(x.driver_loops().sweep, nest.channels_swept);
+      EXPECT_EQ(x.driver_loops().time_outer, nest.time_outside_channels);
+      // And the emitted interior issues whole tiles of FMAs: the IR's tile.
       EXPECT_GT(x.full_stats().innermost_loop_fmas + x.tail_stats().innermost_loop_fmas, 0);
       const EmitStats& xs = plan.full.present ? x.full_stats() : x.tail_stats();
       EXPECT_EQ(xs.interior_fmas % nest.tile_accumulators, 0)

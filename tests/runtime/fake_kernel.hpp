@@ -127,11 +127,10 @@ inline std::shared_ptr<const detail::CodeGenerator> make_fake_backend(FakeBacken
                                                                       std::string name = "fake") {
   auto backend = std::make_shared<detail::CodeGenerator>();
   backend->name = std::move(name);
-  backend->generate =
-      [&state](
-          std::shared_ptr<const detail::ir::Func> scheduled) -> std::unique_ptr<GeneratedKernel> {
-    const Problem& p = scheduled->problem;
-    const Schedule& s = scheduled->plan->schedule;
+  backend->generate = [&state](std::shared_ptr<const detail::ir::ScheduledIr> scheduled)
+      -> std::unique_ptr<GeneratedKernel> {
+    const Problem& p = scheduled->problem();
+    const Schedule& s = scheduled->plan()->schedule;
     state.generated.fetch_add(1);
     if (state.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(state.delay_ms));
     int fails = state.fail_next.load();

@@ -55,7 +55,7 @@ bool is_valid_llvm_cpu(const std::string& name);
 std::unique_ptr<GeneratedKernel> generate_llvm(const Problem& p, const Schedule& s,
                                                const LlvmTarget& t);
 /// The same, for the scheduled IR ir::lower_scheduled made (what the Jit passes).
-std::unique_ptr<GeneratedKernel> generate_llvm(std::shared_ptr<const ir::Func> scheduled,
+std::unique_ptr<GeneratedKernel> generate_llvm(std::shared_ptr<const ir::ScheduledIr> scheduled,
                                                const LlvmTarget& t);
 
 /// An ahead-of-time kernel: an ELF object and the C header that declares it.

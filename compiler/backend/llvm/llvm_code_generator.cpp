@@ -10,7 +10,9 @@ namespace {
 std::shared_ptr<const CodeGenerator> make_generator(const LlvmTarget& t, bool default_cpu) {
   auto g = std::make_shared<CodeGenerator>();
   g->name = default_cpu ? std::string("llvm") : "llvm-" + t.cpu;
-  g->generate = [t](std::shared_ptr<const ir::Func> f) { return generate_llvm(std::move(f), t); };
+  g->generate = [t](std::shared_ptr<const ir::ScheduledIr> f) {
+    return generate_llvm(std::move(f), t);
+  };
   return g;
 }
 

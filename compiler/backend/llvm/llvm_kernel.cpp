@@ -63,8 +63,8 @@ const char* strategy_word(Strategy s) {
 
 class LlvmKernel final : public GeneratedKernel {
  public:
-  LlvmKernel(std::shared_ptr<const ir::Func> scheduled, const LlvmTarget& t)
-      : GeneratedKernel(scheduled), target_(t), func_(*scheduled) {
+  LlvmKernel(std::shared_ptr<const ir::ScheduledIr> scheduled, const LlvmTarget& t)
+      : GeneratedKernel(scheduled), target_(t), func_(scheduled->func()) {
     const Schedule& s = schedule();
     const auto t0 = std::chrono::steady_clock::now();
     context_ = std::make_unique<llvm::LLVMContext>();
@@ -220,9 +220,9 @@ class LlvmKernel final : public GeneratedKernel {
 
 }  // namespace
 
-std::unique_ptr<GeneratedKernel> generate_llvm(std::shared_ptr<const ir::Func> scheduled,
+std::unique_ptr<GeneratedKernel> generate_llvm(std::shared_ptr<const ir::ScheduledIr> scheduled,
                                                const LlvmTarget& t) {
-  const Schedule& s = scheduled->plan->schedule;
+  const Schedule& s = scheduled->plan()->schedule;
   if (s.isa != t.schedule_isa) {
     throw Error(ErrorCode::kIllegalSchedule, "isa",
                 fmt::format("The schedule's isa={} does not match the LLVM target cpu={} "
@@ -234,7 +234,7 @@ std::unique_ptr<GeneratedKernel> generate_llvm(std::shared_ptr<const ir::Func> s
 
 std::unique_ptr<GeneratedKernel> generate_llvm(const Problem& p, const Schedule& s,
                                                const LlvmTarget& t) {
-  return generate_llvm(std::make_shared<const ir::Func>(ir::lower_scheduled(p, s)), t);
+  return generate_llvm(std::make_shared<const ir::ScheduledIr>(p, s), t);
 }
 
 }  // namespace convjit::detail

@@ -12,6 +12,6 @@ namespace convjit::detail {
 /// Code memory is mapped read+execute only after emission (W^X).
 std::unique_ptr<GeneratedKernel> generate_xbyak(const Problem& p, const Schedule& s);
 /// The same, for the scheduled IR ir::lower_scheduled made (what the Jit passes).
-std::unique_ptr<GeneratedKernel> generate_xbyak(std::shared_ptr<const ir::Func> scheduled);
+std::unique_ptr<GeneratedKernel> generate_xbyak(std::shared_ptr<const ir::ScheduledIr> scheduled);
 
 }  // namespace convjit::detail

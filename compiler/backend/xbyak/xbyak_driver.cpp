@@ -8,7 +8,6 @@
 #include "compiler/activation_math.hpp"
 #include "compiler/backend/xbyak/jit_check.hpp"
 #include "compiler/backend/xbyak/layout_transpose.hpp"
-#include "compiler/ir/loop_nest.hpp"
 #include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail {
@@ -20,20 +19,19 @@ std::int64_t clamp64(std::int64_t v, std::int64_t lo, std::int64_t hi) {
 
 }  // namespace
 
-XbyakDriver::XbyakDriver(std::shared_ptr<const ir::Func> scheduled)
+XbyakDriver::XbyakDriver(std::shared_ptr<const ir::ScheduledIr> scheduled)
     : GeneratedKernel(scheduled),
-      plan_(*scheduled->plan),
+      plan_(*scheduled->plan()),
       zero_bias_(static_cast<std::size_t>(std::max<std::int64_t>(plan_.F, 1)) +
                      static_cast<std::size_t>(plan_.block_width),
                  0.0f),
       code_(std::make_unique<ConvCodeGenerator>(plan_, this, &XbyakDriver::drive)) {
-  // The driver's loops are the IR's: the sweep pass swept the channel blocks into the time
-  // regions where the plan sweeps (a nest it could not sweep keeps one block per call), and
-  // under loop order btc the time blocks enclose the channel blocks.
-  const ir::LoopNestSummary nest = ir::summarize_loop_nest(*ir());
-  loops_.sweep = nest.channels_swept;
-  loops_.time_outer = nest.time_outside_channels;
-  CONVJIT_JIT_CHECK(!loops_.sweep || plan_.sweep);
+  // The driver's loops are the IR's (tests/llvm/same_ir_test.cpp compares them with
+  // ir::summarize_loop_nest): the sweep pass sweeps the channel blocks into the time regions
+  // where the plan sweeps, and under loop order btc the time blocks enclose the channel
+  // blocks.
+  loops_.sweep = plan_.sweep;
+  loops_.time_outer = plan_.loop_order == LoopOrder::kBatchTimeChannel && plan_.block_t > 0;
 }
 
 KernelEntry XbyakDriver::entry() const {

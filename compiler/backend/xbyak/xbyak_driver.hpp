@@ -19,9 +19,10 @@ namespace convjit::detail {
 
 class XbyakDriver final : public GeneratedKernel {
  public:
-  /// Compiles the scheduled IR `scheduled` (ir::lower_scheduled): the micro-kernels from its
-  /// KernelPlan, the driver's loops from its loop nest (ir::summarize_loop_nest).
-  explicit XbyakDriver(std::shared_ptr<const ir::Func> scheduled);
+  /// Compiles `scheduled` from its KernelPlan: the micro-kernels (ColumnEmitter) and the
+  /// driver's loops, which follow the IR's loop nest (tests/llvm/same_ir_test.cpp compares
+  /// them with ir::summarize_loop_nest of the lowered IR).
+  explicit XbyakDriver(std::shared_ptr<const ir::ScheduledIr> scheduled);
 
   KernelEntry entry() const override;
   const std::uint8_t* code() const override { return code_->getCode(); }
@@ -56,7 +57,11 @@ class XbyakDriver final : public GeneratedKernel {
   struct DriverLoops {
     bool sweep = false;
     bool time_outer = false;
-  } loops_;
+  };
+  DriverLoops loops_;
+
+ public:
+  const DriverLoops& driver_loops() const { return loops_; }
   std::vector<float> zero_bias_;  // used when a call with bias passes nullptr
   std::unique_ptr<ConvCodeGenerator> code_;
 };
