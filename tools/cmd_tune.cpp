@@ -27,22 +27,17 @@
 #include "compiler/schedule/enumerate.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "convjit/jit.hpp"
+#include "harness/output_check.hpp"
+#include "harness/peak_probe.hpp"
+#include "harness/stats.hpp"
+#include "harness/suite.hpp"
 #include "runtime/engine.hpp"
 #include "runtime/tuning_db.hpp"
 #include "tools/cli_util.hpp"
 #include "tools/command.hpp"
 
-#ifdef CONVJIT_HAVE_BENCH
-#include "bench/output_check.hpp"
-#include "bench/peak_probe.hpp"
-#include "bench/stats.hpp"
-#include "bench/suite.hpp"
-#endif
-
 namespace convjit::tool {
 namespace {
-
-#ifdef CONVJIT_HAVE_BENCH
 
 // Shapes up to this many flops are checked at their full size with the measured kernel
 // itself (the reference runs once per shape); bigger ones with a dynamic-length kernel of
@@ -85,7 +80,7 @@ int length_axis(const Conv1DSpec& spec) {
 /// Seconds of CPU time of the calling thread (1-thread runs: immune to preemption on a
 /// busy machine), or wall seconds for multi-thread runs.
 double clock_seconds(bool thread_cpu) {
-  if (!thread_cpu) return bench::now_seconds();
+  if (!thread_cpu) return harness::now_seconds();
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
@@ -218,7 +213,7 @@ class Tuner {
       const double t0 = clock_seconds(cpu);
       k.run(data_.input.data(), w, out.data(), n, l);
       samples.push_back((clock_seconds(cpu) - t0) * 1e6);
-      if (samples.size() >= 3 && bench::median(samples) > stop_above_us) break;
+      if (samples.size() >= 3 && harness::median(samples) > stop_above_us) break;
     }
   }
   double gflops(double time_us) const { return run_problem_.flops() / (time_us * 1e3); }
@@ -275,7 +270,7 @@ Result Tuner::measure(const detail::Schedule& s, double slot_seconds, double bes
       got.assign(static_cast<std::size_t>(ck.output_size(n, l)), 0.0f);
       ck.run(data_.check_input.data(), cw, got.data(), n, l);
     }
-    const bench::CheckResult c = bench::compare_outputs(got, data_.reference, data_.acc_scale);
+    const harness::CheckResult c = harness::compare_outputs(got, data_.reference, data_.acc_scale);
     r.check = c.describe(got, data_.reference);
     r.checked = c.ok();
     if (!r.checked) return r;
@@ -283,10 +278,10 @@ Result Tuner::measure(const detail::Schedule& s, double slot_seconds, double bes
     // the best so far stops after 3 runs.
     std::vector<double> warm;
     time_runs(k, w, out, 1, warm, INFINITY);
-    const int reps = bench::repetitions_for(slot_seconds, warm[0] * 1e-6, 3, 2000);
+    const int reps = harness::repetitions_for(slot_seconds, warm[0] * 1e-6, 3, 2000);
     std::vector<double> samples;
     time_runs(k, w, out, reps, samples, 1.5 * best_us);
-    r.time_us = bench::median(samples);
+    r.time_us = harness::median(samples);
   } catch (const Error& e) {
     r.checked = false;
     r.check = fmt::format("FAILED: {}", e.what());
@@ -315,7 +310,7 @@ void Tuner::record(const Result& r, bool final, bool is_default) {
 void Tuner::progress(const Result& r, std::size_t index) {
   const std::string what = schedule_diff(r.schedule, heuristic_);
   total_ = std::max(total_, index);
-  const double elapsed = bench::now_seconds() - start_;
+  const double elapsed = harness::now_seconds() - start_;
   if (!r.checked) {
     fmt::print(stderr, "[{:3}/{} {:5.1f}s] !!! {}  {}\n", index, total_, elapsed, r.check, what);
     fmt::print(stderr, "    repro: convjit run '{}' --input {},{},{} --schedule '{}'\n",
@@ -337,13 +332,13 @@ std::pair<double, double> Tuner::head_to_head(const detail::Schedule& a,
   std::vector<float> out(static_cast<std::size_t>(ka.output_size(n, l)));
   // Sized by wall time (a busy machine stretches it), to end near the shape's budget.
   std::vector<double> warm;
-  const double w0 = bench::now_seconds();
+  const double w0 = harness::now_seconds();
   time_runs(ka, wa, out, 1, warm, INFINITY);
   time_runs(kb, wb, out, 1, warm, INFINITY);
-  const double pair_wall = bench::now_seconds() - w0;
-  const double left = start_ + args_.budget - bench::now_seconds();
+  const double pair_wall = harness::now_seconds() - w0;
+  const double left = start_ + args_.budget - harness::now_seconds();
   const double slot = std::clamp(std::min(left, args_.budget * kFinalShare), 0.2, 5.0);
-  const int reps = bench::repetitions_for(slot, pair_wall, 10, 5000);
+  const int reps = harness::repetitions_for(slot, pair_wall, 10, 5000);
   constexpr int kRounds = 5;
   const int per_round = std::max(2, reps / kRounds);
   std::vector<double> sa, sb;
@@ -354,11 +349,11 @@ std::pair<double, double> Tuner::head_to_head(const detail::Schedule& a,
     sa.insert(sa.end(), x.begin() + 1, x.end());  // the first run after a switch is dropped
     sb.insert(sb.end(), y.begin() + 1, y.end());
   }
-  return {bench::median(sa), bench::median(sb)};
+  return {harness::median(sa), harness::median(sb)};
 }
 
 int Tuner::run() {
-  start_ = bench::now_seconds();
+  start_ = harness::now_seconds();
   const double deadline = start_ + args_.budget * (1.0 - kFinalShare);
   data_ = make_data(t_, args_.seed);
   const std::vector<Isa> search_isas = isas();
@@ -400,7 +395,7 @@ int Tuner::run() {
   const Result* best = nullptr;
   const double slot = std::clamp(args_.budget / 60.0, 0.02, 0.3);
   auto out_of_budget = [&] {
-    return bench::now_seconds() > deadline ||
+    return harness::now_seconds() > deadline ||
            (args_.max_candidates > 0 && measured >= static_cast<std::size_t>(args_.max_candidates));
   };
   auto visit = [&](const detail::Schedule& s, bool is_default) {
@@ -482,7 +477,7 @@ int Tuner::run() {
     record(rh, true, true);
   }
 
-  const double elapsed = bench::now_seconds() - start_;
+  const double elapsed = harness::now_seconds() - start_;
   fmt::print("{}  {} {}  threads={}  {} measured, {} resumed, {} failed, {:.1f} s\n", t_.name,
              key_.spec, shape_string(t_.run_shape), args_.threads, measured, resumed, failed_,
              elapsed);
@@ -526,8 +521,8 @@ std::vector<Target> targets_of(const TuneArgs& a) {
   }
   const std::string suite_path =
       a.suite.empty() ? std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv" : a.suite;
-  const std::vector<bench::SuiteShape> suite = bench::read_suite(suite_path);
-  for (const bench::SuiteShape& s : suite) {
+  const std::vector<harness::SuiteShape> suite = harness::read_suite(suite_path);
+  for (const harness::SuiteShape& s : suite) {
     if (!a.shape.empty() && s.name != a.shape) continue;
     out.push_back(Target{s.name, s.spec(), s.input_shape(), s.input_shape()});
   }
@@ -604,7 +599,7 @@ void add_tune_command(CLI::App& app) {
     if (db.empty()) db = "convjit_tuning.jsonl";
     detail::TuningDb::load(db);  // not a regular file, too large: an error before measuring
     fmt::print(stderr, "measuring the FMA peak ...\n");
-    const bench::PeakInfo peaks = bench::measure_peaks(args->threads, 0.05);
+    const harness::PeakInfo peaks = harness::measure_peaks(args->threads, 0.05);
     const bool zmm = args->isa != "avx2" && host_supports(Isa::kAvx512);
     const double peak = peaks.peak(zmm, args->threads);
     int status = kExitOk;
@@ -616,19 +611,6 @@ void add_tune_command(CLI::App& app) {
     set_exit_status(status);
   });
 }
-
-#else
-
-void add_tune_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("tune", "Autotune schedules (not in this build)");
-  cmd->allow_extras();
-  cmd->callback([] {
-    fmt::print(stderr, "convjit: this build has no bench harness (CONVJIT_BUILD_BENCH=ON)\n");
-    set_exit_status(kExitFailure);
-  });
-}
-
-#endif
 
 const CommandRegistrar registrar(65, add_tune_command);
 
