@@ -5,11 +5,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "convjit/error.hpp"
+#include "runtime/tuning_db.hpp"
 
 namespace convjit::harness {
 namespace {
@@ -48,12 +48,7 @@ std::string cpu_model_name() {
 }
 
 std::string iso_date_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&t, &local);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &local);
-  return buf;
+  return detail::local_iso_date();
 }
 
 std::string report_to_json(const BenchReport& report, int indent) {
