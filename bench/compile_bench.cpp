@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "bench/suite.hpp"
 #include "convjit/convjit.hpp"
+#include "harness/suite.hpp"
 
 namespace {
 
@@ -22,7 +22,7 @@ using convjit::JitOptions;
 using convjit::Kernel;
 
 /// A full compile per iteration: the cache is emptied first, so every compile is a miss.
-void compile_miss(benchmark::State& state, const convjit::bench::SuiteShape& shape,
+void compile_miss(benchmark::State& state, const convjit::harness::SuiteShape& shape,
                   bool dynamic_length) {
   JitOptions options;
   options.capacity = 4;
@@ -84,7 +84,7 @@ std::string suite_path() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   try {
-    for (const auto& shape : convjit::bench::read_suite(suite_path())) {
+    for (const auto& shape : convjit::harness::read_suite(suite_path())) {
       benchmark::RegisterBenchmark(("compile/" + shape.name).c_str(), [shape](
                                                                           benchmark::State& st) {
         compile_miss(st, shape, false);

@@ -25,14 +25,14 @@
 #include <utility>
 #include <vector>
 
-#include "bench/onednn_runner.hpp"
-#include "bench/peak_probe.hpp"
-#include "bench/suite.hpp"
 #include "compiler/backend/xbyak/generate.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "convjit/error.hpp"
+#include "harness/onednn_runner.hpp"
+#include "harness/peak_probe.hpp"
+#include "harness/suite.hpp"
 
 namespace {
 
@@ -107,19 +107,19 @@ double time_calls(Fn&& fn, int reps) {
 
 // oneDNN's best formulation of `shape` (1 thread): seconds per call and its description;
 // {0, reason} when oneDNN is absent or rejects every formulation.
-std::pair<double, std::string> time_onednn(const bench::SuiteShape& shape, const float* input,
+std::pair<double, std::string> time_onednn(const harness::SuiteShape& shape, const float* input,
                                            const float* kernel, const float* bias, int reps,
                                            bool print_each) {
-  if (!bench::onednn_available()) return {0.0, "oneDNN absent"};
-  bench::onednn_set_threads(1);
+  if (!harness::onednn_available()) return {0.0, "oneDNN absent"};
+  harness::onednn_set_threads(1);
   double best = 0.0;
   std::string what = "no formulation";
-  for (const bench::OnednnFormulation f : bench::all_onednn_formulations()) {
+  for (const harness::OnednnFormulation f : harness::all_onednn_formulations()) {
     try {
-      bench::OnednnRunner runner(shape, Activation::kLinear, f, input, kernel, bias);
+      harness::OnednnRunner runner(shape, Activation::kLinear, f, input, kernel, bias);
       const double sec = time_calls([&] { runner.run(); }, std::max(3, reps / 2));
       if (print_each) {
-        fmt::print("  oneDNN {:<10} {:>9.2f} {:>8.1f}  {}\n", bench::onednn_formulation_name(f),
+        fmt::print("  oneDNN {:<10} {:>9.2f} {:>8.1f}  {}\n", harness::onednn_formulation_name(f),
                    sec * 1e6, shape.flops / sec * 1e-9, runner.describe());
       }
       if (best == 0.0 || sec < best) {
@@ -172,14 +172,14 @@ int main(int argc, char** argv) {
     }
   }
   // --shapes FILE: another suite CSV (name,N,L,Cin,F,K,s,d,g,pad) for experiments.
-  const std::vector<bench::SuiteShape> suite = bench::read_suite(
+  const std::vector<harness::SuiteShape> suite = harness::read_suite(
       shapes.empty() ? std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv" : shapes);
-  const double peak = bench::measure_fma_peak(bench::FmaWidth::kYmm, 1, 0.1);
+  const double peak = harness::measure_fma_peak(harness::FmaWidth::kYmm, 1, 0.1);
   fmt::print("measured ymm FMA peak {:.1f} GFLOP/s (nominal {:.1f}); %peak is of the nominal\n",
              peak, kPeakGflops);
   fmt::print("{:<13} {:>9} {:>8} {:>6} {:>6} {:>7} {:>8}  schedule\n", "shape", "us/call",
              "GFLOP/s", "%peak", "%probe", "gen_us", "maxerr");
-  for (const bench::SuiteShape& shape : suite) {
+  for (const harness::SuiteShape& shape : suite) {
     if (!only.empty() && only.find("," + shape.name + ",") == std::string::npos) continue;
     const Problem p = make_problem(shape.spec(), shape.input_shape());
     const Schedule s = with_overrides(default_schedule(p, isa), set);
@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
       }
     }
     const double sec = time_calls([&] { entry(&a); }, reps);
-    const double probe = bench::measure_fma_peak(bench::FmaWidth::kYmm, 1, 0.03);
+    const double probe = harness::measure_fma_peak(harness::FmaWidth::kYmm, 1, 0.03);
     const double gflops = p.flops() / sec * 1e-9;
     fmt::print("{:<13} {:>9.2f} {:>8.1f} {:>5.1f}% {:>5.1f}% {:>7.1f} {:>8.2g}  {}\n", shape.name,
                sec * 1e6, gflops, 100.0 * gflops / kPeakGflops, 100.0 * gflops / probe, gen_us,

@@ -24,16 +24,16 @@
 #include <string>
 #include <vector>
 
-#include "bench/bench_report.hpp"
-#include "bench/convjit_runner.hpp"
-#include "bench/stats.hpp"
-#include "bench/suite.hpp"
 #include "convjit/convjit.hpp"
+#include "harness/bench_report.hpp"
+#include "harness/convjit_runner.hpp"
+#include "harness/stats.hpp"
+#include "harness/suite.hpp"
 
 namespace {
 
 using namespace convjit;
-using convjit::bench::CacheLineAllocator;
+using convjit::harness::CacheLineAllocator;
 using AlignedVector = std::vector<float, CacheLineAllocator<float>>;
 
 struct Options {
@@ -61,9 +61,9 @@ AlignedVector random_values(std::int64_t count, unsigned seed) {
 }
 
 double per_call_us(const std::function<void()>& call, int calls) {
-  const double t0 = bench::now_seconds();
+  const double t0 = harness::now_seconds();
   for (int i = 0; i < calls; ++i) call();
-  return (bench::now_seconds() - t0) * 1e6 / calls;
+  return (harness::now_seconds() - t0) * 1e6 / calls;
 }
 
 bool same_bits(const float* a, const float* b, std::int64_t n) {
@@ -71,7 +71,7 @@ bool same_bits(const float* a, const float* b, std::int64_t n) {
 }
 
 /// Times one shape and prints its rows; false when the outputs disagree.
-bool bench_shape(const bench::SuiteShape& shape, const Options& opt) {
+bool bench_shape(const harness::SuiteShape& shape, const Options& opt) {
   const Conv1DSpec spec = shape.spec();
   Conv1D layer(spec);
   layer.set_threads(opt.threads);
@@ -128,9 +128,9 @@ bool bench_shape(const bench::SuiteShape& shape, const Options& opt) {
              shape.name, shape.batch, shape.length, shape.in_channels, shape.filters, shape.kernel,
              shape.stride, shape.dilation, shape.groups, padding_name(shape.padding), opt.threads,
              isa_name(dynamic.isa()), rounds, calls);
-  const double base = bench::median(variants[0].per_call_us);
+  const double base = harness::median(variants[0].per_call_us);
   for (const Variant& v : variants) {
-    const double us = bench::median(v.per_call_us);
+    const double us = harness::median(v.per_call_us);
     fmt::print("  {:<7} {:<34} {:>11.2f} us  {:>7.1f} GFLOP/s  {:.3f}x kernel\n", v.name, v.what,
                us, shape.flops / us * 1e-3, us / base);
   }
@@ -171,11 +171,11 @@ int main(int argc, char** argv) {
   if (opt.threads < 1 || opt.rounds < 1) return usage();
   if (opt.shapes.empty() && !opt.all) opt.shapes = {"wavenet_d1", "small"};
   try {
-    const std::vector<bench::SuiteShape> suite = bench::read_suite(opt.suite);
-    std::vector<bench::SuiteShape> chosen;
+    const std::vector<harness::SuiteShape> suite = harness::read_suite(opt.suite);
+    std::vector<harness::SuiteShape> chosen;
     if (opt.all) chosen = suite;
     for (const std::string& name : opt.shapes) {
-      const int at = bench::find_shape(suite, name);
+      const int at = harness::find_shape(suite, name);
       if (at < 0) {
         std::fprintf(stderr, "convjit_layer_bench: no shape %s in %s\n", name.c_str(),
                      opt.suite.c_str());
@@ -184,10 +184,10 @@ int main(int argc, char** argv) {
       if (!opt.all) chosen.push_back(suite[static_cast<std::size_t>(at)]);
     }
     fmt::print("convjit_layer_bench: {}, median per-call time over interleaved rounds\n",
-               bench::cpu_model_name());
+               harness::cpu_model_name());
     bool ok = true;
-    for (const bench::SuiteShape& s : chosen) {
-      ok = bench_shape(opt.quick ? bench::shrink_to_flops(s, 2e6) : s, opt) && ok;
+    for (const harness::SuiteShape& s : chosen) {
+      ok = bench_shape(opt.quick ? harness::shrink_to_flops(s, 2e6) : s, opt) && ok;
     }
     return ok ? 0 : 1;
   } catch (const std::exception& e) {

@@ -16,13 +16,13 @@
 #include <random>
 #include <string>
 
-#include "bench/bench_suite.hpp"
-#include "bench/convjit_runner.hpp"
-#include "bench/onednn_runner.hpp"
+#include "harness/bench_suite.hpp"
+#include "harness/convjit_runner.hpp"
+#include "harness/onednn_runner.hpp"
 
 namespace {
 
-using convjit::bench::SuiteShape;
+using convjit::harness::SuiteShape;
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -59,13 +59,13 @@ void set_counters(benchmark::State& state, const SuiteShape& s) {
 
 void bench_convjit(benchmark::State& state, SuiteShape s) {
   const Data d(s);
-  convjit::bench::ConvjitOptions o;
+  convjit::harness::ConvjitOptions o;
   o.engine = env_or("CONVJIT_BENCH_ENGINE", "jit");
   o.isa = env_or("CONVJIT_BENCH_ISA", "auto");
   o.threads = threads();
   try {
-    convjit::bench::ConvjitRunner runner(s, convjit::Activation::kLinear, o, d.input.data(),
-                                         d.kernel.data(), d.bias.data());
+    convjit::harness::ConvjitRunner runner(s, convjit::Activation::kLinear, o, d.input.data(),
+                                           d.kernel.data(), d.bias.data());
     runner.run();
     for (auto _ : state) runner.run();
     set_counters(state, s);
@@ -77,12 +77,12 @@ void bench_convjit(benchmark::State& state, SuiteShape s) {
 }
 
 void bench_onednn(benchmark::State& state, SuiteShape s,
-                  convjit::bench::OnednnFormulation formulation) {
+                  convjit::harness::OnednnFormulation formulation) {
   const Data d(s);
-  convjit::bench::onednn_set_threads(threads());
+  convjit::harness::onednn_set_threads(threads());
   try {
-    convjit::bench::OnednnRunner runner(s, convjit::Activation::kLinear, formulation,
-                                        d.input.data(), d.kernel.data(), d.bias.data());
+    convjit::harness::OnednnRunner runner(s, convjit::Activation::kLinear, formulation,
+                                          d.input.data(), d.kernel.data(), d.bias.data());
     runner.run();
     for (auto _ : state) runner.run();
     set_counters(state, s);
@@ -102,16 +102,16 @@ int main(int argc, char** argv) {
   const bool quick = env_or("CONVJIT_BENCH_QUICK", "0") == "1";
   std::vector<SuiteShape> suite;
   try {
-    suite = convjit::bench::read_suite(suite_path);
+    suite = convjit::harness::read_suite(suite_path);
   } catch (const convjit::Error& e) {
     std::fprintf(stderr, "convjit_bench: %s\n", e.what());
     return 1;
   }
-  auto formulation = convjit::bench::OnednnFormulation::k1dAny;
+  auto formulation = convjit::harness::OnednnFormulation::k1dAny;
   const std::string fname = env_or("CONVJIT_ONEDNN_FORMULATION", "1d_any");
   bool known = false;
-  for (const auto f : convjit::bench::all_onednn_formulations()) {
-    if (fname == convjit::bench::onednn_formulation_name(f)) {
+  for (const auto f : convjit::harness::all_onednn_formulations()) {
+    if (fname == convjit::harness::onednn_formulation_name(f)) {
       formulation = f;
       known = true;
     }
@@ -122,18 +122,18 @@ int main(int argc, char** argv) {
   }
   for (const SuiteShape& full : suite) {
     const SuiteShape s =
-        quick ? convjit::bench::shrink_to_flops(full, convjit::bench::kQuickMaxFlops) : full;
+        quick ? convjit::harness::shrink_to_flops(full, convjit::harness::kQuickMaxFlops) : full;
     benchmark::RegisterBenchmark(("convjit/" + s.name).c_str(), bench_convjit, s)
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
-    if (convjit::bench::onednn_available()) {
+    if (convjit::harness::onednn_available()) {
       benchmark::RegisterBenchmark(("onednn/" + s.name).c_str(), bench_onednn, s, formulation)
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
     }
   }
   benchmark::AddCustomContext("threads", std::to_string(threads()));
-  benchmark::AddCustomContext("onednn", convjit::bench::onednn_description());
+  benchmark::AddCustomContext("onednn", convjit::harness::onednn_description());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -391,6 +392,15 @@ std::string host_cpu_features() {
   std::string out;
   for (const std::string& f : present) out += (out.empty() ? "" : " ") + f;
   return out;
+}
+
+std::string local_iso_date() {
+  const std::time_t t = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &local);
+  return buf;
 }
 
 std::string tuning_db_environment() {

@@ -139,6 +139,8 @@ void append_record(const std::string& path, const TuningRecord& r);
 std::string host_cpu_model();
 /// The CPU's vector flags that change code or speed (avx, avx2, fma, avx512*, ...), sorted.
 std::string host_cpu_features();
+/// The local time as "2026-11-05T14:03:00" (TuningRecord::date).
+std::string local_iso_date();
 /// CONVJIT_TUNING_DB ("" when unset), read once per process.
 std::string tuning_db_environment();
 

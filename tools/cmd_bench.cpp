@@ -8,24 +8,19 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "tools/command.hpp"
-
-#ifdef CONVJIT_HAVE_BENCH
-#include "bench/bench_suite.hpp"
-#include "bench/micro_kernel.hpp"
-#include "bench/onednn_runner.hpp"
-#include "bench/stream_bench.hpp"
 #include "compiler/environment.hpp"
-#endif
+#include "harness/bench_suite.hpp"
+#include "harness/micro_kernel.hpp"
+#include "harness/onednn_runner.hpp"
+#include "harness/stream_bench.hpp"
+#include "tools/command.hpp"
 
 namespace convjit::tool {
 namespace {
 
-#ifdef CONVJIT_HAVE_BENCH
-
 void add_bench_command(CLI::App& app) {
   struct Args {
-    bench::BenchOptions options;
+    harness::BenchOptions options;
     std::string json;
     std::string activation = "linear";
     bool no_onednn = false;
@@ -60,7 +55,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--engine", args->options.convjit.engine,
                   "convjit engine: jit (the Kernel API) or a slower reference engine")
       ->capture_default_str()
-      ->check(CLI::IsMember(bench::convjit_engine_names()));
+      ->check(CLI::IsMember(harness::convjit_engine_names()));
   cmd->add_option("--activation", args->activation,
                   "Keras activation fused in both engines (the suite's layers are linear)")
       ->capture_default_str();
@@ -91,16 +86,16 @@ void add_bench_command(CLI::App& app) {
                   "tuning database of --tuned (default: $CONVJIT_TUNING_DB, else "
                   "./convjit_tuning.jsonl)");
   cmd->callback([args] {
-    bench::BenchOptions& o = args->options;
+    harness::BenchOptions& o = args->options;
     if (args->micro) {
-      const bench::PeakInfo peaks = bench::measure_peaks(1);
-      const auto results = bench::run_micro_kernels(peaks, o.quick ? 0.01 : 0.2);
-      std::fputs(bench::format_micro_kernels(results, peaks).c_str(), stdout);
+      const harness::PeakInfo peaks = harness::measure_peaks(1);
+      const auto results = harness::run_micro_kernels(peaks, o.quick ? 0.01 : 0.2);
+      std::fputs(harness::format_micro_kernels(results, peaks).c_str(), stdout);
       set_exit_status(kExitOk);
       return;
     }
     if (args->stream) {
-      bench::StreamBenchOptions so;
+      harness::StreamBenchOptions so;
       so.shape = o.shape;
       so.threads = o.threads;
       so.quick = o.quick;
@@ -109,17 +104,17 @@ void add_bench_command(CLI::App& app) {
       so.use_onednn = !args->no_onednn;
       so.budget_seconds = o.budget_seconds;
       so.seed = o.seed;
-      bench::StreamBenchReport report;
+      harness::StreamBenchReport report;
       try {
-        report = bench::run_stream_bench(so, &std::cerr);
+        report = harness::run_stream_bench(so, &std::cerr);
       } catch (const Error& e) {
         if (e.argument() == "shape") throw CLI::ValidationError("--shape", e.what());
         throw;
       }
-      std::fputs(bench::format_stream_table(report).c_str(), stdout);
+      std::fputs(harness::format_stream_table(report).c_str(), stdout);
       std::fflush(stdout);
       if (!args->json.empty()) {
-        bench::write_stream_json_file(report, args->json);
+        harness::write_stream_json_file(report, args->json);
         fmt::print(stderr, "wrote {}\n", args->json);
       }
       set_exit_status(report.all_checks_ok() ? kExitOk : kExitFailure);
@@ -142,35 +137,21 @@ void add_bench_command(CLI::App& app) {
     }
     // Check --shape before the (slow) peak probe: an unknown name lists the valid ones.
     try {
-      bench::select_shapes(bench::read_suite(o.suite_path), o.shape);
+      harness::select_shapes(harness::read_suite(o.suite_path), o.shape);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::kUnknownName) throw CLI::ValidationError("--shape", e.what());
       throw;
     }
-    const bench::BenchReport report = bench::run_bench(o, &std::cerr);
-    std::fputs(bench::format_table(report).c_str(), stdout);
+    const harness::BenchReport report = harness::run_bench(o, &std::cerr);
+    std::fputs(harness::format_table(report).c_str(), stdout);
     std::fflush(stdout);
     if (!args->json.empty()) {
-      bench::write_json_file(report, args->json);
+      harness::write_json_file(report, args->json);
       fmt::print(stderr, "wrote {}\n", args->json);
     }
     set_exit_status(report.all_checks_ok() ? kExitOk : kExitFailure);
   });
 }
-
-#else
-
-void add_bench_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("bench", "Benchmark the shape suite (not in this build)");
-  cmd->allow_extras();
-  cmd->callback([] {
-    fmt::print(stderr,
-               "convjit: this build has no bench (configure with CONVJIT_BUILD_BENCH=ON)\n");
-    set_exit_status(kExitFailure);
-  });
-}
-
-#endif
 
 const CommandRegistrar registrar(60, add_bench_command);
 

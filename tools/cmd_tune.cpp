@@ -1,58 +1,45 @@
 // convjit tune (SPEC --input N,L,C | --shape NAME | --suite CSV) [--budget SECONDS]
 //              [--threads N] [--db PATH] [--isa auto|avx2|avx512] [--max-candidates N]
 //
-// The autotuner: enumerates legal schedules (compiler/schedule/enumerate.hpp), ranks them with
-// the cost model, measures them in that order within the budget (warm-up, repetitions,
-// median; every candidate checked once against the reference), hill-climbs around the best,
-// then times the best against the default heuristic head to head and appends every
-// measurement to the tuning database (runtime/tuning_db.hpp). See docs/tuning.md.
+// The autotuner's command. The search (candidates ranked by the cost model, the budget,
+// hill-climbing, the head-to-head against the heuristic, the database records) is
+// runtime/tuner.hpp; this file parses the command line, makes the layer's data and its
+// reference output, compiles, checks and times the candidates the search asks for (with the
+// bench harness's statistics and peak), appends the records to the tuning database
+// (runtime/tuning_db.hpp) and prints the progress and the result. See docs/tuning.md.
 #include <fmt/format.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
-#include <deque>
-#include <iostream>
-#include <map>
 #include <memory>
-#include <optional>
-#include <set>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "compiler/problem.hpp"
 #include "compiler/reference/reference.hpp"
-#include "compiler/schedule/enumerate.hpp"
 #include "compiler/schedule/schedule.hpp"
 #include "convjit/jit.hpp"
+#include "harness/output_check.hpp"
+#include "harness/peak_probe.hpp"
+#include "harness/stats.hpp"
+#include "harness/suite.hpp"
 #include "runtime/engine.hpp"
+#include "runtime/tuner.hpp"
 #include "runtime/tuning_db.hpp"
 #include "tools/cli_util.hpp"
 #include "tools/command.hpp"
 
-#ifdef CONVJIT_HAVE_BENCH
-#include "bench/output_check.hpp"
-#include "bench/peak_probe.hpp"
-#include "bench/stats.hpp"
-#include "bench/suite.hpp"
-#endif
-
 namespace convjit::tool {
 namespace {
-
-#ifdef CONVJIT_HAVE_BENCH
 
 // Shapes up to this many flops are checked at their full size with the measured kernel
 // itself (the reference runs once per shape); bigger ones with a dynamic-length kernel of
 // the same schedule on a shorter input.
 constexpr double kFullCheckFlops = 3e8;
 constexpr double kShortCheckFlops = 2e7;
-// Candidates measured from the cost model's ranking before hill-climbing starts.
-constexpr std::size_t kFirstRanked = 12;
-// Share of the budget kept for the final head-to-head.
-constexpr double kFinalShare = 0.15;
 
 struct TuneArgs {
   std::string spec, input, shape, suite;
@@ -85,7 +72,7 @@ int length_axis(const Conv1DSpec& spec) {
 /// Seconds of CPU time of the calling thread (1-thread runs: immune to preemption on a
 /// busy machine), or wall seconds for multi-thread runs.
 double clock_seconds(bool thread_cpu) {
-  if (!thread_cpu) return bench::now_seconds();
+  if (!thread_cpu) return harness::now_seconds();
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
@@ -107,15 +94,6 @@ std::string schedule_diff(const detail::Schedule& s, const detail::Schedule& bas
     if (i >= b.size() || a[i] != b[i]) out += (out.empty() ? "" : " ") + a[i];
   }
   return out.empty() ? "heuristic" : out;
-}
-
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
 }
 
 /// Layer data and the reference output of the check.
@@ -172,35 +150,12 @@ Data make_data(const Target& t, std::uint64_t seed) {
   return d;
 }
 
-/// A measured (or resumed) candidate.
-struct Result {
-  detail::Schedule schedule;
-  double time_us = NAN;
-  bool checked = false;
-  bool resumed = false;
-  std::string check;
-};
-
-class Tuner {
+/// Compiles, checks and times candidates of one layer for the search (runtime/tuner.hpp).
+class Measurer {
  public:
-  Tuner(const Target& t, const TuneArgs& args, const std::string& db_path, double peak)
-      : t_(t),
-        args_(args),
-        db_path_(db_path),
-        peak_(peak),
-        key_(detail::make_tuning_key(t.spec, t.shape, args.threads)),
-        problem_(detail::make_problem(t.spec, t.shape)),
-        run_problem_(detail::make_problem(t.spec, t.run_shape)),
-        jit_(JitOptions{64, ""}) {}
+  Measurer(const Target& t, const TuneArgs& args, const Data& data)
+      : t_(t), args_(args), data_(data), jit_(JitOptions{64, ""}) {}
 
-  int run();
-
- private:
-  std::vector<Isa> isas() const;
-  Result measure(const detail::Schedule& s, double slot_seconds, double best_us);
-  void record(const Result& r, bool final, bool is_default);
-  void progress(const Result& r, std::size_t index);
-  std::pair<double, double> head_to_head(const detail::Schedule& a, const detail::Schedule& b);
   Kernel compile(const detail::Schedule& s, const Shape3& shape) {
     CompileOptions o;
     o.isa = s.isa;
@@ -210,6 +165,11 @@ class Tuner {
     o.backend = *find_backend(args_.backend);
     return jit_.compile(t_.spec, shape, o);
   }
+  detail::Measurement measure(const detail::Schedule& s, double slot_seconds, double stop_above_us);
+  std::pair<double, double> head_to_head(const detail::Schedule& a, const detail::Schedule& b,
+                                         double slot_seconds);
+
+ private:
   void time_runs(const Kernel& k, const PackedWeights& w, std::vector<float>& out, int reps,
                  std::vector<double>& samples, double stop_above_us) {
     const bool cpu = args_.threads == 1;
@@ -218,40 +178,19 @@ class Tuner {
       const double t0 = clock_seconds(cpu);
       k.run(data_.input.data(), w, out.data(), n, l);
       samples.push_back((clock_seconds(cpu) - t0) * 1e6);
-      if (samples.size() >= 3 && bench::median(samples) > stop_above_us) break;
+      if (samples.size() >= 3 && harness::median(samples) > stop_above_us) break;
     }
   }
-  double gflops(double time_us) const { return run_problem_.flops() / (time_us * 1e3); }
 
   const Target& t_;
   const TuneArgs& args_;
-  std::string db_path_;
-  double peak_;
-  detail::TuningKey key_;
-  detail::Problem problem_, run_problem_;
+  const Data& data_;
   Jit jit_;
-  Data data_;
-  detail::Schedule heuristic_;
-  std::string backend_name_;  // Kernel::backend() of the candidates ("xbyak", "llvm")
-  double start_ = 0.0;
-  std::size_t total_ = 0;
-  int failed_ = 0;
 };
 
-std::vector<Isa> Tuner::isas() const {
-  if (args_.isa != "auto") return {*find_isa(args_.isa)};
-  std::vector<Isa> out;
-  const Isa best = resolve_isa(Isa::kAuto);
-  out.push_back(best);  // the Jit's default first: its heuristic is the baseline
-  for (Isa isa : {Isa::kAvx512, Isa::kAvx2}) {
-    if (isa != best && host_supports(isa)) out.push_back(isa);
-  }
-  return out;
-}
-
-Result Tuner::measure(const detail::Schedule& s, double slot_seconds, double best_us) {
-  Result r;
-  r.schedule = s;
+detail::Measurement Measurer::measure(const detail::Schedule& s, double slot_seconds,
+                                      double stop_above_us) {
+  detail::Measurement r;
   try {
     const Kernel k = compile(s, t_.shape);
     const PackedWeights w =
@@ -275,7 +214,7 @@ Result Tuner::measure(const detail::Schedule& s, double slot_seconds, double bes
       got.assign(static_cast<std::size_t>(ck.output_size(n, l)), 0.0f);
       ck.run(data_.check_input.data(), cw, got.data(), n, l);
     }
-    const bench::CheckResult c = bench::compare_outputs(got, data_.reference, data_.acc_scale);
+    const harness::CheckResult c = harness::compare_outputs(got, data_.reference, data_.acc_scale);
     r.check = c.describe(got, data_.reference);
     r.checked = c.ok();
     if (!r.checked) return r;
@@ -283,10 +222,10 @@ Result Tuner::measure(const detail::Schedule& s, double slot_seconds, double bes
     // the best so far stops after 3 runs.
     std::vector<double> warm;
     time_runs(k, w, out, 1, warm, INFINITY);
-    const int reps = bench::repetitions_for(slot_seconds, warm[0] * 1e-6, 3, 2000);
+    const int reps = harness::repetitions_for(slot_seconds, warm[0] * 1e-6, 3, 2000);
     std::vector<double> samples;
-    time_runs(k, w, out, reps, samples, 1.5 * best_us);
-    r.time_us = bench::median(samples);
+    time_runs(k, w, out, reps, samples, stop_above_us);
+    r.time_us = harness::median(samples);
   } catch (const Error& e) {
     r.checked = false;
     r.check = fmt::format("FAILED: {}", e.what());
@@ -294,41 +233,8 @@ Result Tuner::measure(const detail::Schedule& s, double slot_seconds, double bes
   return r;
 }
 
-void Tuner::record(const Result& r, bool final, bool is_default) {
-  detail::TuningRecord rec;
-  rec.key = key_;
-  Conv1DSpec computation = parse_spec_keywords(key_.spec);
-  rec.config = to_config_json(computation);
-  rec.isa = isa_name(r.schedule.isa);
-  rec.backend = backend_name_;
-  rec.schedule = detail::to_string(r.schedule);
-  rec.time_us = r.time_us;
-  rec.gflops = std::isfinite(r.time_us) ? gflops(r.time_us) : NAN;
-  rec.checked = r.checked;
-  rec.check = r.check;
-  rec.final = final;
-  rec.is_default = is_default;
-  rec.date = now_iso();
-  detail::append_record(db_path_, rec);
-}
-
-void Tuner::progress(const Result& r, std::size_t index) {
-  const std::string what = schedule_diff(r.schedule, heuristic_);
-  total_ = std::max(total_, index);
-  const double elapsed = bench::now_seconds() - start_;
-  if (!r.checked) {
-    fmt::print(stderr, "[{:3}/{} {:5.1f}s] !!! {}  {}\n", index, total_, elapsed, r.check, what);
-    fmt::print(stderr, "    repro: convjit run '{}' --input {},{},{} --schedule '{}'\n",
-               to_keywords(t_.spec), t_.run_shape[0], t_.run_shape[1], t_.run_shape[2],
-               detail::to_string(r.schedule));
-  } else {
-    fmt::print(stderr, "[{:3}/{} {:5.1f}s] {:10.1f} us {:7.1f} GFLOP/s{}  {}\n", index, total_,
-               elapsed, r.time_us, gflops(r.time_us), r.resumed ? " (resumed)" : "", what);
-  }
-}
-
-std::pair<double, double> Tuner::head_to_head(const detail::Schedule& a,
-                                              const detail::Schedule& b) {
+std::pair<double, double> Measurer::head_to_head(const detail::Schedule& a,
+                                                 const detail::Schedule& b, double slot_seconds) {
   const float* bias = data_.bias.empty() ? nullptr : data_.bias.data();
   const Kernel ka = compile(a, t_.shape), kb = compile(b, t_.shape);
   const PackedWeights wa = ka.pack_weights(data_.kernel.data(), bias);
@@ -337,13 +243,11 @@ std::pair<double, double> Tuner::head_to_head(const detail::Schedule& a,
   std::vector<float> out(static_cast<std::size_t>(ka.output_size(n, l)));
   // Sized by wall time (a busy machine stretches it), to end near the shape's budget.
   std::vector<double> warm;
-  const double w0 = bench::now_seconds();
+  const double w0 = harness::now_seconds();
   time_runs(ka, wa, out, 1, warm, INFINITY);
   time_runs(kb, wb, out, 1, warm, INFINITY);
-  const double pair_wall = bench::now_seconds() - w0;
-  const double left = start_ + args_.budget - bench::now_seconds();
-  const double slot = std::clamp(std::min(left, args_.budget * kFinalShare), 0.2, 5.0);
-  const int reps = bench::repetitions_for(slot, pair_wall, 10, 5000);
+  const double pair_wall = harness::now_seconds() - w0;
+  const int reps = harness::repetitions_for(slot_seconds, pair_wall, 10, 5000);
   constexpr int kRounds = 5;
   const int per_round = std::max(2, reps / kRounds);
   std::vector<double> sa, sb;
@@ -354,150 +258,99 @@ std::pair<double, double> Tuner::head_to_head(const detail::Schedule& a,
     sa.insert(sa.end(), x.begin() + 1, x.end());  // the first run after a switch is dropped
     sb.insert(sb.end(), y.begin() + 1, y.end());
   }
-  return {bench::median(sa), bench::median(sb)};
+  return {harness::median(sa), harness::median(sb)};
 }
 
-int Tuner::run() {
-  start_ = bench::now_seconds();
-  const double deadline = start_ + args_.budget * (1.0 - kFinalShare);
-  data_ = make_data(t_, args_.seed);
-  const std::vector<Isa> search_isas = isas();
-  heuristic_ = detail::default_schedule(problem_, search_isas.front());
-  heuristic_.threads = args_.threads;
-  backend_name_ = compile(heuristic_, t_.shape).backend();
+/// The ISAs searched: the Jit's default first (its heuristic is the baseline), then every
+/// other one this CPU has; or the one of --isa.
+std::vector<Isa> search_isas(const TuneArgs& args) {
+  if (args.isa != "auto") return {*find_isa(args.isa)};
+  std::vector<Isa> out;
+  const Isa best = resolve_isa(Isa::kAuto);
+  out.push_back(best);
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2}) {
+    if (isa != best && host_supports(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+/// Tunes one layer: the search with this process's kernels and clocks, its progress on
+/// stderr, its result on stdout. kExitFailure when a candidate failed its check.
+int tune_target(const Target& t, const TuneArgs& args, const std::string& db_path, double peak) {
+  const double start = harness::now_seconds();
+  const Data data = make_data(t, args.seed);
+  Measurer measurer(t, args, data);
+  const detail::TuningKey key = detail::make_tuning_key(t.spec, t.shape, args.threads);
+  const detail::Problem problem = detail::make_problem(t.spec, t.shape);
+  const double run_flops = detail::make_problem(t.spec, t.run_shape).flops();
+  auto gflops = [&](double time_us) { return run_flops / (time_us * 1e3); };
+
+  const detail::TuneCandidates candidates =
+      detail::tune_candidates(problem, search_isas(args), args.threads);
+  const detail::Schedule& heuristic = candidates.defaults.front();
+  const std::string backend = measurer.compile(heuristic, t.shape).backend();
 
   // What the database already knows for this key (resume).
-  const detail::TuningDb db = detail::TuningDb::load(db_path_);
+  const detail::TuningDb db = detail::TuningDb::load(db_path);
   detail::report_problems_once(db);
-  std::map<std::string, const detail::TuningRecord*> known;
-  for (const detail::TuningRecord* r : db.find(key_)) {
-    if (r->backend != backend_name_) continue;
-    auto& k = known[r->schedule];
-    if (!k || (r->usable() && (!k->usable() || r->time_us < k->time_us))) k = r;
-  }
-
-  detail::EnumerateOptions eo;
-  eo.isas = search_isas;
-  eo.threads = args_.threads;
-  std::vector<detail::Schedule> all = detail::enumerate_schedules(problem_, eo);
-  const std::vector<detail::Schedule> defaults(all.begin(), all.begin() + search_isas.size());
-  std::vector<detail::Schedule> ranked = detail::rank_by_cost(
-      std::vector<detail::Schedule>(all.begin() + search_isas.size(), all.end()), problem_);
-  total_ = all.size();
+  const auto known = detail::resumable_records(db, key, backend);
   fmt::print(stderr,
              "{}: {} {} threads={}: {} legal candidates ({} already in {}), budget {:.0f} s, "
              "checked {}\n",
-             t_.name, key_.spec, shape_string(t_.shape), args_.threads, all.size(), known.size(),
-             db_path_, args_.budget,
-             data_.check_full ? "at full size"
-                              : fmt::format("on {} with a dynamic-length kernel",
-                                            shape_string(data_.check_shape)));
+             t.name, key.spec, shape_string(t.shape), args.threads, candidates.size(), known.size(),
+             db_path, args.budget,
+             data.check_full ? "at full size"
+                             : fmt::format("on {} with a dynamic-length kernel",
+                                           shape_string(data.check_shape)));
 
-  std::deque<Result> results;  // stable addresses: `best` points into it
-  std::set<std::string> done;
-  std::size_t measured = 0, resumed = 0;
-  double best_us = INFINITY;
-  const Result* best = nullptr;
-  const double slot = std::clamp(args_.budget / 60.0, 0.02, 0.3);
-  auto out_of_budget = [&] {
-    return bench::now_seconds() > deadline ||
-           (args_.max_candidates > 0 && measured >= static_cast<std::size_t>(args_.max_candidates));
+  detail::TuneBudget budget;
+  budget.seconds = args.budget;
+  budget.max_candidates = args.max_candidates;
+  detail::TuneCallbacks callbacks;
+  callbacks.measure = [&](const detail::Schedule& s, double slot, double stop_above_us) {
+    return measurer.measure(s, slot, stop_above_us);
   };
-  auto visit = [&](const detail::Schedule& s, bool is_default) {
-    const std::string text = detail::to_string(s);
-    if (!done.insert(text).second) return;
-    Result r;
-    if (auto it = known.find(text); it != known.end()) {
-      r.schedule = s;
-      r.time_us = it->second->time_us;
-      r.checked = it->second->usable();
-      r.check = it->second->check;
-      r.resumed = true;
-      ++resumed;
+  callbacks.head_to_head = [&](const detail::Schedule& a, const detail::Schedule& b, double slot) {
+    return measurer.head_to_head(a, b, slot);
+  };
+  callbacks.record = [&](const detail::TuningRecord& r) { detail::append_record(db_path, r); };
+  callbacks.now = harness::now_seconds;
+  callbacks.progress = [&](const detail::TuneResult& r, std::size_t index, std::size_t total,
+                           double elapsed) {
+    const std::string what = schedule_diff(r.schedule, heuristic);
+    if (!r.checked) {
+      fmt::print(stderr, "[{:3}/{} {:5.1f}s] !!! {}  {}\n", index, total, elapsed, r.check, what);
+      fmt::print(stderr, "    repro: convjit run '{}' --input {},{},{} --schedule '{}'\n",
+                 to_keywords(t.spec), t.run_shape[0], t.run_shape[1], t.run_shape[2],
+                 detail::to_string(r.schedule));
     } else {
-      r = measure(s, slot, best_us);
-      ++measured;
-      if (!r.checked) ++failed_;
-      record(r, false, is_default);
-    }
-    results.push_back(r);
-    progress(r, done.size());
-    if (r.checked && r.time_us < best_us) {
-      best_us = r.time_us;
-      best = &results.back();
+      fmt::print(stderr, "[{:3}/{} {:5.1f}s] {:10.1f} us {:7.1f} GFLOP/s{}  {}\n", index, total,
+                 elapsed, r.time_us, gflops(r.time_us), r.resumed ? " (resumed)" : "", what);
     }
   };
-  // 1. The defaults and the cost model's favourites.
-  for (const auto& d : defaults) visit(d, true);
-  for (std::size_t i = 0; i < ranked.size() && i < kFirstRanked && !out_of_budget(); ++i) {
-    visit(ranked[i], false);
-  }
-  // 2. Hill-climb: the neighbours of the best, again while that improves.
-  for (int climb = 0; climb < 8 && best && !out_of_budget(); ++climb) {
-    const detail::Schedule center = best->schedule;
-    for (const auto& n : detail::schedule_neighbors(center, problem_)) {
-      if (out_of_budget()) break;
-      if (std::find(search_isas.begin(), search_isas.end(), n.isa) == search_isas.end()) continue;
-      visit(n, false);
-    }
-    if (best->schedule == center) break;
-  }
-  // 3. The rest, in the cost model's order.
-  for (std::size_t i = 0; i < ranked.size() && !out_of_budget(); ++i) visit(ranked[i], false);
-
-  // 4. The best against the heuristic, head to head: the tuned schedule is never slower than
-  // the heuristic by construction (ties go to the heuristic).
-  const Result* heur = nullptr;
-  for (const Result& r : results) {
-    if (r.schedule == heuristic_) heur = &r;
-  }
-  double heur_us = NAN, tuned_us = NAN;
-  detail::Schedule tuned = heuristic_;
-  if (heur == nullptr || !heur->checked) {
+  const detail::TuneOutcome o = detail::tune_search(candidates, {problem, key, backend, run_flops},
+                                                    known, budget, callbacks, start);
+  if (!o.heuristic_result.checked) {
     fmt::print(stderr, "!!! the heuristic schedule failed its check: {}\n",
-               heur ? heur->check : "not measured");
-    if (best) tuned = best->schedule, tuned_us = best->time_us;
-  } else if (best == nullptr || best->schedule == heuristic_) {
-    const auto [a, b] = head_to_head(heuristic_, heuristic_);
-    heur_us = tuned_us = std::min(a, b);
-  } else {
-    const auto [h, b] = head_to_head(heuristic_, best->schedule);
-    heur_us = h;
-    if (b < h) {
-      tuned = best->schedule;
-      tuned_us = b;
-    } else {
-      tuned_us = h;
-    }
-    Result rb = *best;
-    rb.time_us = b;
-    record(rb, true, false);
-  }
-  if (std::isfinite(heur_us)) {
-    Result rh;
-    rh.schedule = heuristic_;
-    rh.time_us = heur_us;
-    rh.checked = true;
-    rh.check = heur->check;
-    record(rh, true, true);
+               o.heuristic_result.check);
   }
 
-  const double elapsed = bench::now_seconds() - start_;
-  fmt::print("{}  {} {}  threads={}  {} measured, {} resumed, {} failed, {:.1f} s\n", t_.name,
-             key_.spec, shape_string(t_.run_shape), args_.threads, measured, resumed, failed_,
+  const double elapsed = harness::now_seconds() - start;
+  fmt::print("{}  {} {}  threads={}  {} measured, {} resumed, {} failed, {:.1f} s\n", t.name,
+             key.spec, shape_string(t.run_shape), args.threads, o.measured, o.resumed, o.failed,
              elapsed);
   auto row = [&](const char* label, double us, const std::string& what) {
     fmt::print("  {:<9} {:10.1f} us {:8.1f} GFLOP/s {:5.1f}% of peak  {}\n", label, us, gflops(us),
-               100.0 * gflops(us) / peak_, what);
+               100.0 * gflops(us) / peak, what);
   };
-  if (std::isfinite(heur_us)) row("heuristic", heur_us, detail::to_string(heuristic_));
-  if (std::isfinite(tuned_us)) row("tuned", tuned_us, schedule_diff(tuned, heuristic_));
-  if (std::isfinite(heur_us) && std::isfinite(tuned_us)) {
-    fmt::print("  gain      {:.2f}x  (peak {:.1f} GFLOP/s, {} thread(s))\n", heur_us / tuned_us,
-               peak_, args_.threads);
+  if (std::isfinite(o.heuristic_us)) row("heuristic", o.heuristic_us, detail::to_string(heuristic));
+  if (std::isfinite(o.tuned_us)) row("tuned", o.tuned_us, schedule_diff(o.tuned, heuristic));
+  if (std::isfinite(o.heuristic_us) && std::isfinite(o.tuned_us)) {
+    fmt::print("  gain      {:.2f}x  (peak {:.1f} GFLOP/s, {} thread(s))\n",
+               o.heuristic_us / o.tuned_us, peak, args.threads);
   }
   std::fflush(stdout);
-  return failed_ > 0 ? kExitFailure : kExitOk;
+  return o.failed > 0 ? kExitFailure : kExitOk;
 }
 
 std::vector<Target> targets_of(const TuneArgs& a) {
@@ -526,8 +379,8 @@ std::vector<Target> targets_of(const TuneArgs& a) {
   }
   const std::string suite_path =
       a.suite.empty() ? std::string(CONVJIT_SHARED_DIR) + "/anchors/suite.csv" : a.suite;
-  const std::vector<bench::SuiteShape> suite = bench::read_suite(suite_path);
-  for (const bench::SuiteShape& s : suite) {
+  const std::vector<harness::SuiteShape> suite = harness::read_suite(suite_path);
+  for (const harness::SuiteShape& s : suite) {
     if (!a.shape.empty() && s.name != a.shape) continue;
     out.push_back(Target{s.name, s.spec(), s.input_shape(), s.input_shape()});
   }
@@ -604,31 +457,17 @@ void add_tune_command(CLI::App& app) {
     if (db.empty()) db = "convjit_tuning.jsonl";
     detail::TuningDb::load(db);  // not a regular file, too large: an error before measuring
     fmt::print(stderr, "measuring the FMA peak ...\n");
-    const bench::PeakInfo peaks = bench::measure_peaks(args->threads, 0.05);
+    const harness::PeakInfo peaks = harness::measure_peaks(args->threads, 0.05);
     const bool zmm = args->isa != "avx2" && host_supports(Isa::kAvx512);
     const double peak = peaks.peak(zmm, args->threads);
     int status = kExitOk;
     for (const Target& t : targets) {
-      Tuner tuner(t, *args, db, peak);
-      if (tuner.run() != kExitOk) status = kExitFailure;
+      if (tune_target(t, *args, db, peak) != kExitOk) status = kExitFailure;
     }
     fmt::print(stderr, "tuning database: {}\n", db);
     set_exit_status(status);
   });
 }
-
-#else
-
-void add_tune_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("tune", "Autotune schedules (not in this build)");
-  cmd->allow_extras();
-  cmd->callback([] {
-    fmt::print(stderr, "convjit: this build has no bench harness (CONVJIT_BUILD_BENCH=ON)\n");
-    set_exit_status(kExitFailure);
-  });
-}
-
-#endif
 
 const CommandRegistrar registrar(65, add_tune_command);
 
