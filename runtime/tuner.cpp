@@ -181,7 +181,7 @@ TuneOutcome Search::run() {
 std::string candidate_identity(const Schedule& s, const Problem& p) {
   // As enumerate_schedules' de-duplication: the resolved plan and the thread count.
   try {
-    return to_string(plan_kernel(p, s)) + " threads=" + std::to_string(s.threads);
+    return candidate_key(plan_kernel(p, s));
   } catch (const Error&) {
     return "illegal " + to_string(s);  // measured (and failing) under its own name
   }

@@ -30,11 +30,10 @@ class Collector {
     if (!p_.length_is_dynamic && s.block_t >= p_.out_length) s.block_t = 0;
     std::string key;
     try {
-      key = to_string(plan_kernel(p_, s));
+      key = candidate_key(plan_kernel(p_, s));
     } catch (const Error&) {
       return;  // illegal
     }
-    key += " threads=" + std::to_string(s.threads);
     if (seen_.insert(key).second) out_.push_back(s);
   }
   std::vector<Schedule> take() { return std::move(out_); }

@@ -314,6 +314,10 @@ StoreMode store_mode(const KernelPlan& plan, const void* in, const void* out) {
   return mode;
 }
 
+std::string candidate_key(const KernelPlan& plan) {
+  return to_string(plan) + " threads=" + std::to_string(plan.schedule.threads);
+}
+
 std::string to_string(const KernelPlan& plan) {
   std::ostringstream o;
   auto list = [&](const char* key, const std::vector<int>& v) {

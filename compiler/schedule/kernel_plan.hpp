@@ -148,6 +148,10 @@ std::int64_t plan_out_length(const KernelPlan& plan, std::int64_t length);
 /// candidates on it; `convjit asm --plan` prints it.
 std::string to_string(const KernelPlan& plan);
 
+/// to_string(plan) and the thread count: what makes two schedules the same candidate for
+/// the tuner (enumerate_schedules and runtime/tuner.cpp de-duplicate on it).
+std::string candidate_key(const KernelPlan& plan);
+
 /// How one call of the interior stores (see KernelPlan::store_alias_shifts).
 struct StoreMode {
   bool streaming = false;   ///< streaming (non-temporal) stores
