@@ -292,7 +292,8 @@ void check_legal(const Schedule& s, const Problem& p) {
 StoreMode store_mode(const KernelPlan& plan, const void* in, const void* out) {
   StoreMode mode;
   const auto out_addr = reinterpret_cast<std::uintptr_t>(out);
-  if (!plan.nontemporal || out_addr % static_cast<std::uintptr_t>(plan.lanes * 4) != 0) {
+  if (!plan.nontemporal ||
+      out_addr % static_cast<std::uintptr_t>(KernelPlan::kStreamAlignment) != 0) {
     return mode;
   }
   constexpr std::int64_t kPage = 4096;

@@ -127,6 +127,10 @@ struct KernelPlan {
   /// [4096 - store_alias_window, 4096). Empty unless `nontemporal`.
   std::vector<std::int64_t> store_alias_shifts;
   std::int64_t store_alias_window = 0;  ///< bytes of pending streamed stores (8 blocks)
+  /// A call streams only when its output starts on a cache line: blocks are whole lines,
+  /// so every streamed line is then written whole (a block straddling two lines would
+  /// stream two half lines, the slow case above).
+  static constexpr std::int64_t kStreamAlignment = 64;
 
   // --- driver ---
   LoopOrder loop_order = LoopOrder::kBatchChannelTime;
@@ -159,7 +163,8 @@ struct StoreMode {
 };
 
 /// The store mode of a call whose input rows start at `in` and output rows at `out` (its
-/// first channel): streaming needs plan.nontemporal and a vector-aligned output.
+/// first channel): streaming needs plan.nontemporal and a line-aligned output
+/// (KernelPlan::kStreamAlignment, as the LLVM code checks).
 StoreMode store_mode(const KernelPlan& plan, const void* in, const void* out);
 
 }  // namespace convjit::detail

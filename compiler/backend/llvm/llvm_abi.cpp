@@ -127,8 +127,8 @@ llvm::Value* LlvmLowering::streaming_allowed() {
         behind_hazard,
         b_.CreateICmpUGE(ahead, b_.getInt64(static_cast<std::uint64_t>(kPage - window))));
   }
-  llvm::Value* line_aligned =
-      b_.CreateICmpEQ(b_.CreateAnd(out_base, b_.getInt64(63)), b_.getInt64(0));
+  llvm::Value* line_aligned = b_.CreateICmpEQ(
+      b_.CreateAnd(out_base, b_.getInt64(KernelPlan::kStreamAlignment - 1)), b_.getInt64(0));
   llvm::Value* order_ok = b_.CreateNot(ahead_hazard);
   if (down_var >= 0) {
     llvm::Value* down = b_.CreateAnd(ahead_hazard, b_.CreateNot(behind_hazard));

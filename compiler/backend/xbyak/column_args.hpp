@@ -20,7 +20,7 @@ struct ColumnArgs {
   std::int64_t t_end = 0;
   std::int64_t blocks = 1;  ///< depthwise sweep: consecutive full blocks computed per tile
   /// Nonzero: interior stores may stream (KernelPlan::nontemporal; set by the driver when the
-  /// output is vector-aligned and streaming is safe for these buffers, see
+  /// output is line-aligned and streaming is safe for these buffers, see
   /// store_mode in compiler/schedule/kernel_plan.hpp).
   std::int64_t streaming = 0;
   /// Nonzero (sweeps with streaming stores): the interior sweeps the blocks from the last
