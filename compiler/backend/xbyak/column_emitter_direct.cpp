@@ -7,8 +7,9 @@
 //       acc[i][j] += broadcast(in[(t+i)*s + k*d - pad][ic]) * w[j]
 // Each input is broadcast once per tile row into a register (vbroadcastss) that feeds the
 // row's FMAs: 1 load per row plus 1 per weight vector. AVX-512 folds the broadcast into the
-// FMA (vfmadd231ps zmm, zmm, dword ptr [..]{1to16}) only when the tile leaves no register
-// for it (KernelPlan::bcast_reg < 0).
+// FMA (vfmadd231ps zmm, zmm, dword ptr [..]{1to16}) only when KernelPlan::bcast_reg < 0:
+// the plan always keeps a register for the broadcast, so only `convjit bench --micro`
+// emits that form, to measure it.
 //
 // One input channel with stride > 1 (first layers, KernelPlan::tap_class_size): taps in
 // classes k mod s, the class's weights in registers, and each input row broadcast once for
