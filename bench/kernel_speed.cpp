@@ -4,6 +4,7 @@
 //
 //   convjit_kernel_speed [--isa avx2|avx512] [--only name,name] [--check] [--reps R]
 //                        [--set "tile_t=4 tile_oc_vecs=3 ..."] [--onednn] [--onednn-all]
+//                        [--in-offset F] [--out-offset F]
 // --set overrides fields of the default schedule (the heuristic's) for every shape.
 // --onednn also times oneDNN (1 thread, every formulation, the best kept) with the same
 // thread-CPU-time clock, so that the ratio holds on a loaded machine. --onednn-all also prints
@@ -143,6 +144,7 @@ int main(int argc, char** argv) {
   bool onednn = false, onednn_all = false;
   int reps = 7;
   std::size_t out_offset = 0;  // floats: moves the output against the input (4K aliasing)
+  std::size_t in_offset = 0;   // floats: misaligns the input (a std::vector is 16 bytes in)
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -162,6 +164,8 @@ int main(int argc, char** argv) {
       onednn = onednn_all = true;
     else if (arg == "--out-offset")
       out_offset = static_cast<std::size_t>(std::atoi(next().c_str()));
+    else if (arg == "--in-offset")
+      in_offset = static_cast<std::size_t>(std::atoi(next().c_str()));
     else if (arg == "--reps")
       reps = std::max(1, std::atoi(next().c_str()));
     else if (arg == "--isa")
@@ -189,7 +193,11 @@ int main(int argc, char** argv) {
 
     std::mt19937 rng(7);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    Aligned input(static_cast<std::size_t>(p.input_size()));
+    Aligned input_storage(static_cast<std::size_t>(p.input_size()) + in_offset);
+    struct {
+      float* data;
+      std::size_t floats;
+    } input{input_storage.data + in_offset, static_cast<std::size_t>(p.input_size())};
     std::vector<float> keras(static_cast<std::size_t>(p.kernel_size_elems()));
     std::vector<float> bias(static_cast<std::size_t>(p.filters));
     for (std::size_t i = 0; i < input.floats; ++i) input.data[i] = dist(rng);

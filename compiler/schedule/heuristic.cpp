@@ -116,6 +116,24 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
                     "each input row across a group of taps held in registers",
                     s.tile_t, p.kernel));
   }
+  // Short depthwise kernels: rows leave room for tap groups of at least two (two taps'
+  // weights in registers, each input row loaded once for both, KernelPlan::dw_tap_block).
+  // Without them every FMA loads its input row, which doubles when the input is not
+  // 64-byte aligned (a std::vector's). Zen 5, 5x4 against 6x4 zmm: mamba_dw 2290 against
+  // 3680 us with the input 16 bytes into a line, 2100 against 2090-2280 aligned; in-cache
+  // K=3..5 shapes equal or +10% (ymm 5x2: +12..14%) (docs/jit.md, round 7).
+  const bool dw_short = s.strategy == Strategy::kDepthwise && p.stride == 1 && p.kernel >= 2 &&
+                        !dw_long && p.dilation < 5;
+  if (dw_short) {
+    const int rows_for_groups = (registers - 2 - 2 * s.tile_oc_vecs) / s.tile_oc_vecs;
+    if (s.tile_t > rows_for_groups && rows_for_groups >= 2) {
+      s.tile_t = rows_for_groups;
+      note(
+          fmt::format("tile_t={}: depthwise kernel_size={}, rows that leave registers for two "
+                      "taps' weights, so each input row is loaded once per two taps",
+                      s.tile_t, p.kernel));
+    }
+  }
   note(fmt::format("tile_oc_vecs={}: {} vector(s) of channels, at most {} columns so that rows fit",
                    s.tile_oc_vecs, vectors, dw_long ? 1 : max_cols));
   note(

@@ -211,15 +211,17 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
       if (tap_block >= 2)
         plan.dw_tap_block = static_cast<int>(std::min<std::int64_t>(tap_block, plan.K));
     }
-    // Sweep width: tap groups re-read a tile's input rows once per group, so those rows stay
-    // in half of L1 (conformer_dw: 37 rows per tile). Otherwise each row is read once per
-    // tile and the next tile re-reads the (K-1)*d rows they share: those stay in L2, and
-    // whole rows per call keep the reads in address order (mamba_dw: a 6 KiB row read in
-    // four pieces was ~5% slower).
+    // Sweep width: a call sweeps the blocks of 16 KiB of a tile's input rows (a third of
+    // L1), so the rows the next tile shares with this one ((K-1)*d of them), and the rows tap
+    // groups re-read (conformer_dw: 37 per tile), are still in L1 when read again. Whole
+    // rows (AVX2 measurements in session 3) lost this on Zen 5 with zmm blocks: mamba_dw
+    // (9 rows of 6 KiB per tile) ran 2650-2950 us against 2030-2120 us with 16 KiB; the
+    // 6x2 ymm tile measured the same either way (docs/jit.md, round 7).
     {
-      const std::int64_t budget = plan.dw_tap_block > 0 ? 16 * 1024 : 256 * 1024;
+      constexpr std::int64_t kSweepInputBytes = 16 * 1024;
       const std::int64_t tile_rows = plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation;
-      plan.sweep_blocks = std::max<std::int64_t>(1, budget / (tile_rows * plan.block_width * 4));
+      plan.sweep_blocks =
+          std::max<std::int64_t>(1, kSweepInputBytes / (tile_rows * plan.block_width * 4));
     }
   }
   plan.blocks_per_group = ceil_div(plan.col_channels, plan.block_width);
@@ -256,7 +258,10 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
       s.nontemporal_stores && (plan.block_width * 4) % 64 == 0 && (plan.F * 4) % 64 == 0;
   if (plan.nontemporal) {
     constexpr std::int64_t kPage = 4096;
-    plan.store_alias_window = 8 * plan.block_width * 4;
+    // Eight lines of streamed stores are still pending when a later load may alias them.
+    // The count is of lines, not of blocks: 8 blocks of 4 zmm (2 KiB, half the page) made
+    // every placement of mamba_dw a hazard, so it never streamed (3200 against 2100 us).
+    plan.store_alias_window = 8 * 64;
     const std::int64_t in_rows = plan.ur_t * plan.stride + (plan.K - 1) * plan.dilation;
     std::set<std::int64_t> shifts;
     for (std::int64_t t = 0; t < plan.ur_t; ++t) {

@@ -104,7 +104,7 @@ struct KernelPlan {
   /// (groups == 1) whose weights for the whole sweep fit in L1 (the first layer: C = 1).
   bool sweep = false;
   /// Sweep: at most this many blocks per column call. Depthwise: the input rows one tile
-  /// reads (ur_t*stride + (K-1)*dilation rows of the swept channels) stay in half of L1.
+  /// reads (ur_t*stride + (K-1)*dilation rows of the swept channels) fit in 16 KiB of L1.
   /// Direct: the swept blocks' weights stay in three quarters of L1.
   std::int64_t sweep_blocks = 1;
   int dw_in_tmp = -1, dw_w_tmp = -1, dw_mask_tmp = -1;  ///< depthwise temporaries
@@ -126,7 +126,7 @@ struct KernelPlan {
   /// may instead take its blocks from the last down when none lies in
   /// [4096 - store_alias_window, 4096). Empty unless `nontemporal`.
   std::vector<std::int64_t> store_alias_shifts;
-  std::int64_t store_alias_window = 0;  ///< bytes of pending streamed stores (8 blocks)
+  std::int64_t store_alias_window = 0;  ///< bytes of pending streamed stores (8 lines)
   /// A call streams only when its output starts on a cache line: blocks are whole lines,
   /// so every streamed line is then written whole (a block straddling two lines would
   /// stream two half lines, the slow case above).
