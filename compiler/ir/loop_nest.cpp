@@ -96,12 +96,18 @@ struct Walker {
     found = true;
     out.path = path;
     out.has_interior = true;
-    int zeros = 0, acc_loads = 0;
+    int zeros = 0, in_tile = 0, hoisted = 0;
     direct_children(tile->body, [&](const Stmt& c) {
       if (as<Zero>(c)) ++zeros;
+      if (as<Prefetch>(c)) ++in_tile;
     });
-    (void)acc_loads;
+    if (swept_here) {
+      direct_children(tiles.body, [&](const Stmt& c) {
+        if (as<Prefetch>(c)) ++hoisted;
+      });
+    }
     out.tile_accumulators = zeros;
+    out.interior_prefetches = in_tile + hoisted;
     innermost_reduction(tile->body, out);
   }
 };

@@ -25,6 +25,9 @@ struct LoopNestSummary {
   int innermost_fmas = 0;
   int innermost_loads = 0;
   int innermost_broadcasts = 0;
+  /// Prefetches run per interior tile: in the tile, or (direct sweeps) once before its
+  /// channel-block loop.
+  int interior_prefetches = 0;
   bool has_interior = false;
 };
 

@@ -199,6 +199,17 @@ class Lowering {
     return For::make(f_.var(var), 0, extent, ForKind::kUnrolled, "", std::move(body));
   }
 
+  /// The plan's prefetches (KernelPlan::prefetch_lines) of an interior tile at output step
+  /// t0 whose column reads input channels from `channel` on.
+  void prefetch_lines(const Expr& t0, int rows, bool clipped, const Expr& channel,
+                      std::vector<Stmt>& tile) {
+    if (clipped || rows != plan_.tile_t) return;
+    for (const KernelPlan::PrefetchLine& line : plan_.prefetch_lines) {
+      tile.push_back(Prefetch::make(
+          Access{conv_src_, src_.at(n(), t0 * S() - pad_ + line.row, channel) + line.byte / 4}));
+    }
+  }
+
   /// One register tile of `rows` x oc.cols at output step t0 (direct strategy).
   Stmt direct_tile(const Expr& g, const OcBlock& oc, const IcBlock& icb, const Expr& t0, int rows,
                    bool clipped) {
@@ -218,11 +229,7 @@ class Lowering {
         unrolled("i", rows,
                  unrolled("j", cols,
                           icb.first ? Zero::make(acc) : Load::make(acc, out, valid, lane_stride))));
-    if (plan_.prefetch_distance > 0 && !clipped) {
-      tile.push_back(Prefetch::make(
-          Access{conv_src_, src_.at(n(), (t0 + rows) * S() - pad_, g * p_.ic_per_group) +
-                                plan_.prefetch_distance / 4}));
-    }
+    prefetch_lines(t0, rows, clipped, g * p_.ic_per_group + icb.ic0, tile);
     // packed_weights_offset (weight_layout.cpp): [g][oc_blk][ic_blk][k][ic in block][bw].
     const std::int64_t bic = layout_ic_block(p_, f_.weights);
     const Expr w_index =
@@ -266,11 +273,7 @@ class Lowering {
 
     std::vector<Stmt> tile;
     tile.push_back(unrolled("i", rows, unrolled("j", cols, Zero::make(acc))));
-    if (plan_.prefetch_distance > 0 && !clipped) {
-      tile.push_back(
-          Prefetch::make(Access{conv_src_, src_.at(n(), (t0 + rows) * S() - pad_, cb.oc0) +
-                                               plan_.prefetch_distance / 4}));
-    }
+    prefetch_lines(t0, rows, clipped, cb.oc0, tile);
     const Expr w_index = ((jm * f_.weights.blocks + cb.wblock) * K() + k) * bw + j * lanes;
     const Expr pos = (t0 + i) * S() + k * D() - pad_;
     Stmt reduce = Block::make({
@@ -482,7 +485,6 @@ class Lowering {
 
 LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   LowerPlan plan;
-  const Schedule& s = kp->schedule;
   plan.isa = kp->isa;
   plan.vector_registers = kp->vregs;
   plan.depthwise = kp->kind == KernelKind::kDepthwise;
@@ -494,7 +496,7 @@ LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   plan.loop_order = kp->loop_order;
   plan.block_ic = kp->ic_blocks > 1 ? kp->ic_block : 0;
   plan.block_t = kp->block_t;
-  plan.prefetch_distance = kp->prefetch_tiles > 0 ? s.prefetch_distance : 0;
+  plan.prefetch_lines = kp->prefetch_lines;
   plan.nontemporal_stores = kp->nontemporal;
   plan.kernel_plan = std::move(kp);
   return plan;

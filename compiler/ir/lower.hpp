@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "compiler/ir/ir.hpp"
 #include "compiler/problem.hpp"
@@ -24,7 +25,8 @@ struct LowerPlan {
   LoopOrder loop_order = LoopOrder::kBatchChannelTime;
   std::int64_t block_ic = 0;  ///< 0: whole group; else a divisor of it (KernelPlan::ic_block)
   std::int64_t block_t = 0;   ///< 0: whole length
-  int prefetch_distance = 0;  ///< bytes
+  /// Lines each interior tile prefetches (KernelPlan::prefetch_lines); empty: none.
+  std::vector<KernelPlan::PrefetchLine> prefetch_lines;
   bool nontemporal_stores = false;
   /// The KernelPlan this view was taken from (null: unscheduled). Sets the Func's plan and
   /// weight layout.

@@ -51,34 +51,6 @@ struct Direction {
   int step = -1;
 };
 
-/// Prefetches of a swept interior tile: lowering prefetches a line `distance` bytes along
-/// the first row of the next tile (for a walk down one column); a sweep instead needs, for its
-/// block, the input rows the tile `tiles_ahead` tiles later reads and no tile before it has
-/// (rows*stride rows, each the block's lines), as the Xbyak sweep prefetches.
-struct SweepPrefetch {
-  std::int64_t distance_floats = 0;
-  std::int64_t first_row = 0;  ///< rows after the prefetch's row, for the first new row
-  std::int64_t rows = 0;       ///< new rows per tile
-  std::int64_t row_floats = 0;
-  std::int64_t lines = 1;  ///< cache lines of a block's row
-
-  Stmt rewrite(const Stmt& s) const {
-    if (const auto* n = ir::as<ir::Prefetch>(s)) {
-      std::vector<Stmt> out;
-      for (std::int64_t r = 0; r < rows; ++r) {
-        for (std::int64_t l = 0; l < lines; ++l) {
-          const Expr index =
-              n->src.index - distance_floats + ((first_row + r) * row_floats + l * 16);
-          out.push_back(ir::Prefetch::make(ir::Access{n->src.buffer, index}));
-        }
-      }
-      return Block::make(std::move(out));
-    }
-    return mutate_children(
-        s, [](const Expr& e) { return e; }, [this](const Stmt& c) { return rewrite(c); });
-  }
-};
-
 Stmt channel_loop(const For& blocks, const Stmt& body, const Direction& d) {
   if (!d.down.defined()) {
     return For::make(blocks.var, blocks.min, blocks.extent, blocks.kind, blocks.tag, body);
@@ -88,6 +60,45 @@ Stmt channel_loop(const For& blocks, const Stmt& body, const Direction& d) {
   const Expr cb = blocks.min + d.down * (blocks.extent - 1) + i * (1 - d.down * 2);
   return For::make(d.step, 0, blocks.extent, blocks.kind, blocks.tag,
                    ir::Let::make(blocks.var, cb, body));
+}
+
+/// Direct sweeps: every block of a tile reads the same input rows, so the tile's prefetches
+/// (KernelPlan::prefetch_lines, lowered inside each tile) move out of the channel-block loop
+/// and run once per tile, as the Xbyak sweep emits them. Depthwise blocks read their own
+/// channels: their prefetches stay in the tile.
+struct HoistedPrefetches {
+  std::vector<Stmt> prefetches;
+  Stmt rest;
+};
+
+Stmt without_prefetches(const Stmt& s, int block_var, std::vector<Stmt>& out) {
+  if (const auto* n = ir::as<ir::Prefetch>(s)) {
+    if (!ir::uses_var(n->src.index, block_var)) {
+      out.push_back(s);
+      return Block::make({});
+    }
+    return s;
+  }
+  return mutate_children(
+      s, [](const Expr& e) { return e; },
+      [&](const Stmt& c) { return without_prefetches(c, block_var, out); });
+}
+
+HoistedPrefetches hoist_prefetches(const Stmt& tile, int block_var, bool hoist) {
+  HoistedPrefetches h;
+  h.rest = hoist ? without_prefetches(tile, block_var, h.prefetches) : tile;
+  return h;
+}
+
+/// The body of a swept region: [the hoisted prefetches,] the channel-block loop.
+Stmt swept_body(const For& region, const For& blocks, const Direction& d, bool hoist) {
+  const HoistedPrefetches h =
+      hoist_prefetches(region.body, blocks.var, hoist && region.tag == "interior tiles");
+  Stmt loop = channel_loop(blocks, h.rest, d);
+  if (h.prefetches.empty()) return loop;
+  std::vector<Stmt> stmts = h.prefetches;
+  stmts.push_back(std::move(loop));
+  return Block::make(std::move(stmts));
 }
 
 /// How many blocks one sweep takes (KernelPlan::sweep_blocks), and the variables of the
@@ -100,8 +111,8 @@ struct Chunking {
 /// Block{For cb {regions}, [tail regions | For guard {tail regions}]} swept, or nullptr.
 /// Chunked: for chunk { regions { for cb in the chunk's blocks {tile} } }, then the tail
 /// block's own regions (as the Xbyak driver calls a column per chunk, then the tail).
-Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
-                  const SweepPrefetch& pf, const Chunking& chunking) {
+Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d, bool hoist,
+                  const Chunking& chunking) {
   if (n.stmts.empty() || n.stmts.size() > 2) return nullptr;
   const auto* blocks = ir::as<For>(n.stmts.front());
   if (blocks == nullptr || blocks->tag != tag) return nullptr;
@@ -136,9 +147,8 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
     const For chunk_blocks{blocks->var, begin, count, blocks->kind, blocks->tag, blocks->body};
     std::vector<Stmt> swept;
     for (const For* r : regions) {
-      const Stmt body = r->tag == "interior tiles" && pf.rows > 0 ? pf.rewrite(r->body) : r->body;
       swept.push_back(For::make(r->var, r->min, r->extent, r->kind, r->tag,
-                                channel_loop(chunk_blocks, body, d)));
+                                swept_body(*r, chunk_blocks, d, hoist)));
     }
     Stmt per_chunk = Block::make(std::move(swept));
     per_chunk = ir::Let::make(
@@ -152,8 +162,7 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
   }
   for (std::size_t i = 0; i < regions.size(); ++i) {
     const For& r = *regions[i];
-    const Stmt body = r.tag == "interior tiles" && pf.rows > 0 ? pf.rewrite(r.body) : r.body;
-    std::vector<Stmt> row{channel_loop(*blocks, body, d)};
+    std::vector<Stmt> row{swept_body(r, *blocks, d, hoist)};
     if (!tail.empty()) {
       row.push_back(guard == nullptr ? tail[i]->body
                                      : For::make(guard->var, guard->min, guard->extent, guard->kind,
@@ -164,14 +173,14 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d,
   return Block::make(std::move(out));
 }
 
-Stmt sweep(const Stmt& s, const std::string& tag, const Direction& d, const SweepPrefetch& pf,
+Stmt sweep(const Stmt& s, const std::string& tag, const Direction& d, bool hoist,
            const Chunking& chunking) {
   if (const auto* n = ir::as<Block>(s)) {
-    if (Stmt swept = sweep_blocks(*n, tag, d, pf, chunking)) return swept;
+    if (Stmt swept = sweep_blocks(*n, tag, d, hoist, chunking)) return swept;
   }
   return mutate_children(
       s, [](const Expr& e) { return e; },
-      [&](const Stmt& c) { return sweep(c, tag, d, pf, chunking); });
+      [&](const Stmt& c) { return sweep(c, tag, d, hoist, chunking); });
 }
 
 }  // namespace
@@ -179,24 +188,12 @@ Stmt sweep(const Stmt& s, const std::string& tag, const Direction& d, const Swee
 ir::Func sweep_channel_blocks(const ir::Func& f) {
   if (f.plan == nullptr || !f.plan->sweep) return f;  // the plan decides, for both backends
   const KernelPlan& plan = *f.plan;
-  const Problem& p = f.problem;
-  const std::int64_t bw = f.weights.block_width;
   const bool depthwise = plan.kind == KernelKind::kDepthwise;
   ir::Func out = f;
   Direction d;
   if (plan.nontemporal) {
     d.down = out.var_expr(kSweepDownVar);
     d.step = out.var("channel_step");
-  }
-  SweepPrefetch pf;
-  if (depthwise && plan.prefetch_tiles > 0) {  // direct blocks share the tile's input rows
-    // Lowering's prefetch row is (t0 + tile_t)*stride - pad; the next tile's first new row
-    // is (t0 + tile_t)*stride - pad + (K-1)*dilation - stride + 1.
-    pf.distance_floats = plan.schedule.prefetch_distance / 4;
-    pf.rows = plan.ur_t * p.stride;
-    pf.first_row = (p.kernel - 1) * p.dilation - p.stride + 1 + (plan.prefetch_tiles - 1) * pf.rows;
-    pf.row_floats = p.in_channels;
-    pf.lines = (bw * 4 + 63) / 64;
   }
   Chunking chunking;
   if (plan.sweep_blocks < plan.col_channels / plan.block_width) {
@@ -205,7 +202,7 @@ ir::Func sweep_channel_blocks(const ir::Func& f) {
     chunking.begin_var = out.var("sweep_chunk_begin");
     chunking.count_var = out.var("sweep_chunk_count");
   }
-  out.body = sweep(f.body, depthwise ? "channel blocks" : "oc blocks", d, pf, chunking);
+  out.body = sweep(f.body, depthwise ? "channel blocks" : "oc blocks", d, !depthwise, chunking);
   return out;
 }
 

@@ -25,9 +25,9 @@ constexpr const char* kSweepDownVar = "sweep_down";
 /// it is. When KernelPlan::sweep_blocks is below the number of full blocks, the sweep runs
 /// in chunks of that many blocks and the tail block after them. With plan.nontemporal the blocks
 /// are taken in the order kSweepDownVar says (streaming stores pick the direction in which input
-/// loads do not alias pending stores; see lower_llvm.cpp). Depthwise with prefetch
-/// (plan.prefetch_tiles): a swept interior tile prefetches, for its block, the input rows new to
-/// the tile one or more tiles later (as the Xbyak sweep).
+/// loads do not alias pending stores; see lower_llvm.cpp). Direct sweeps move the interior
+/// tile's prefetches (KernelPlan::prefetch_lines) out of the channel-block loop, once per tile,
+/// as the Xbyak sweep emits them; depthwise blocks keep their own.
 ir::Func sweep_channel_blocks(const ir::Func& f);
 
 }  // namespace convjit::detail

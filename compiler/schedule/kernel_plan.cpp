@@ -250,6 +250,23 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
         static_cast<int>(std::clamp<std::int64_t>(ceil_div(s.prefetch_distance, tile_bytes), 1, 4));
     plan.prefetch_bytes =
         plan.kind == KernelKind::kDirect ? plan.ic_block * 4 : plan.block_width * 4;
+    const std::int64_t step = static_cast<std::int64_t>(plan.ur_t) * plan.stride;
+    const std::int64_t ahead = plan.prefetch_tiles * step;
+    std::set<std::int64_t> rows, before;
+    for (std::int64_t k = 0; k < plan.K; ++k) {
+      for (int i = 0; i < plan.ur_t; ++i) {
+        rows.insert(ahead + i * plan.stride + k * plan.dilation);
+        before.insert(ahead - step + i * plan.stride + k * plan.dilation);
+      }
+    }
+    for (const std::int64_t r : rows) {
+      if (before.count(r) != 0) continue;
+      for (std::int64_t byte = 0;
+           byte < plan.prefetch_bytes && plan.prefetch_lines.size() < KernelPlan::kMaxPrefetchLines;
+           byte += 64) {
+        plan.prefetch_lines.push_back({r, byte});
+      }
+    }
   }
   // Streaming stores only of whole cache lines: a block narrower than a line (or rows that
   // are not whole lines apart) would stream half lines, each its own slow partial write
@@ -350,8 +367,8 @@ std::string to_string(const KernelPlan& plan) {
     << " bcast_reg=" << plan.bcast_reg << " dw_weights_in_regs=" << plan.dw_weights_in_regs
     << " dw_tmp=" << plan.dw_in_tmp << "," << plan.dw_mask_tmp << "," << plan.dw_w_tmp
     << " dw_tap_block=" << plan.dw_tap_block << " sweep=" << plan.sweep << "/" << plan.sweep_blocks
-    << " prefetch=" << plan.prefetch_tiles << "x" << plan.prefetch_bytes
-    << " nontemporal=" << plan.nontemporal
+    << " prefetch=" << plan.prefetch_tiles << "x" << plan.prefetch_bytes << "/"
+    << plan.prefetch_lines.size() << " nontemporal=" << plan.nontemporal
     << " loop_order=" << (plan.loop_order == LoopOrder::kBatchTimeChannel ? "btc" : "bct")
     << " block_t=" << plan.block_t << " packed_floats=" << plan.packed_floats
     << " oc_granularity=" << plan.oc_granularity << " split_time=" << plan.split_time;

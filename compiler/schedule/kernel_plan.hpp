@@ -117,7 +117,19 @@ struct KernelPlan {
   // --- memory ---
   int prefetch_tiles = 0;           ///< interior: prefetch the input rows this many tiles ahead
   std::int64_t prefetch_bytes = 0;  ///< bytes of each input row a column reads (lines prefetched)
-  bool nontemporal = false;         ///< interior stores of unmasked vectors with vmovntps
+  /// One prefetched line: input row `row`, counted from the tile's first input row
+  /// (t0*stride - pad_left), at byte `byte` of the channels the column reads.
+  struct PrefetchLine {
+    std::int64_t row = 0, byte = 0;
+  };
+  /// The lines an interior tile prefetches: the rows the tile `prefetch_tiles` ahead reads
+  /// and the tile before it does not (so a walk down a column prefetches each row once),
+  /// `prefetch_bytes` of each, at most kMaxPrefetchLines. The Xbyak emitter and the
+  /// lowering (hence LLVM) both emit exactly these. Direct sweeps prefetch once per tile,
+  /// before the sweep (the blocks share the tile's input rows); depthwise ones per block.
+  std::vector<PrefetchLine> prefetch_lines;
+  static constexpr int kMaxPrefetchLines = 128;
+  bool nontemporal = false;  ///< interior stores of unmasked vectors with vmovntps
   /// The store-aliasing rule of streaming stores. A load whose address equals a pending
   /// streamed store's modulo 4 KiB waits for that store to reach memory. For output row t
   /// and input row r of one tile, the output runs (out - in) + shift bytes ahead of the

@@ -1,7 +1,8 @@
 // Issue 15's contract, per suite shape and ISA: the Xbyak and LLVM backends receive the same
 // scheduled IR (one plan, one pipeline), and each backend's inner loop is made of the IR's
 // register tile: the Xbyak driver's loop nest is the IR's, its micro-kernel has the IR tile's
-// accumulators, and both backends' innermost loops issue whole tiles of FMAs.
+// accumulators, both backends' innermost loops issue whole tiles of FMAs, and both prefetch
+// the plan's lines per interior tile.
 // Generation only: runs on any host, for both ISAs.
 #include <gtest/gtest.h>
 
@@ -117,6 +118,13 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
       EXPECT_EQ(xs.innermost_loop_fmas % nest.tile_accumulators, 0)
           << xs.innermost_loop_fmas << " FMAs in the innermost loop";
 
+      // Prefetch: the plan's lines, once per interior tile, in the IR and in Xbyak's code;
+      // LLVM translates the IR's.
+      const int lines = static_cast<int>(plan.prefetch_lines.size());
+      EXPECT_EQ(nest.interior_prefetches, lines);
+      EXPECT_EQ(xs.interior_prefetches, lines);
+      EXPECT_EQ(llvm->assembly().find("prefetcht0") != std::string::npos, lines > 0);
+
       // LLVM: its innermost loop with FMAs issues whole tiles of them too.
       const int llvm_fmas = innermost_loop_fmas(llvm->assembly());
       EXPECT_GT(llvm_fmas, 0);
@@ -124,11 +132,43 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
       // Both unroll the IR's innermost reduction loop the same number of times.
       EXPECT_EQ(xs.innermost_loop_fmas % nest.innermost_fmas, 0);
       EXPECT_EQ(llvm_fmas, xs.innermost_loop_fmas);
-      std::printf("%-14s %-6s tile %dx%d  IR innermost %3d FMAs  Xbyak innermost %3d  LLVM %3d\n",
-                  shape.name.c_str(), isa == Isa::kAvx2 ? "avx2" : "avx512", plan.ur_t, vecs,
-                  nest.innermost_fmas, xs.innermost_loop_fmas, llvm_fmas);
+      std::printf(
+          "%-14s %-6s tile %dx%d  IR innermost %3d FMAs  Xbyak innermost %3d  LLVM %3d  "
+          "prefetches/tile %d\n",
+          shape.name.c_str(), isa == Isa::kAvx2 ? "avx2" : "avx512", plan.ur_t, vecs,
+          nest.innermost_fmas, xs.innermost_loop_fmas, llvm_fmas, lines);
     }
   }
+}
+
+// The suite's heuristic schedules prefetch nothing at a dynamic length: the same shapes at
+// their own length with 512 bytes of prefetch, so that every strategy's prefetch (direct,
+// direct sweep hoisting it out of the channel loop, depthwise sweep, grouped) is compared.
+TEST(SameIr, BothBackendsPrefetchThePlansLinesPerInteriorTile) {
+  int with_lines = 0;
+  for (const SuiteShape& shape : suite_shapes()) {
+    Shape3 fixed = shape.shape;
+    fixed[1] = 4096;
+    const Problem p = make_problem(parse_spec(shape.spec), fixed);
+    for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+      SCOPED_TRACE(shape.name + (isa == Isa::kAvx2 ? " avx2" : " avx512"));
+      Schedule s = default_schedule(p, isa);
+      s.prefetch_distance = 512;
+      const auto scheduled = std::make_shared<const ir::ScheduledIr>(p, s);
+      const KernelPlan& plan = *scheduled->plan();
+      const int lines = static_cast<int>(plan.prefetch_lines.size());
+      EXPECT_GT(lines, 0);
+      with_lines += lines > 0;
+      const auto xbyak = xbyak_code_generator()->generate(scheduled);
+      const auto llvm = llvm_code_generator(isa)->generate(scheduled);
+      const auto& x = static_cast<const XbyakDriver&>(*xbyak);
+      const EmitStats& xs = plan.full.present ? x.full_stats() : x.tail_stats();
+      EXPECT_EQ(ir::summarize_loop_nest(scheduled->func()).interior_prefetches, lines);
+      EXPECT_EQ(xs.interior_prefetches, lines);
+      EXPECT_NE(llvm->assembly().find("prefetcht0"), std::string::npos);
+    }
+  }
+  EXPECT_GE(with_lines, 20);
 }
 
 }  // namespace

@@ -180,28 +180,16 @@ void ColumnEmitter<Vmm>::emit_zero(int rows) {
 
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_prefetch() {
-  if (p_.prefetch_tiles <= 0) return;
-  // Rows (relative to the tile's row r14) that the tile `prefetch_tiles` ahead reads and the
-  // tile before it does not: each row is prefetched once on the walk down the column.
-  const std::int64_t step = static_cast<std::int64_t>(p_.ur_t) * p_.stride;
-  const std::int64_t ahead = p_.prefetch_tiles * step;
-  std::set<std::int64_t> rows;
-  std::set<std::int64_t> before;
-  for (std::int64_t k = 0; k < p_.K; ++k) {
-    for (int i = 0; i < p_.ur_t; ++i) {
-      rows.insert(ahead + i * p_.stride + k * p_.dilation);
-      before.insert(ahead - step + i * p_.stride + k * p_.dilation);
-    }
-  }
-  const std::int64_t in_row = p_.C * 4;
-  int emitted = 0;
+  if (p_.prefetch_lines.empty()) return;
+  // The plan's lines (KernelPlan::prefetch_lines), rows relative to the tile's row r14.
   c_.annotate("prefetch: input rows " + std::to_string(p_.prefetch_tiles) + " tile(s) ahead");
-  for (const std::int64_t r : rows) {
-    if (before.count(r) != 0) continue;
-    for (std::int64_t off = 0; off < p_.prefetch_bytes && emitted < kMaxPrefetches;
-         off += 64, ++emitted) {
-      c_.prefetcht0(mem(reg_inp_, r * in_row + off));
-    }
+  const std::int64_t in_row = p_.C * 4;
+  for (const KernelPlan::PrefetchLine& line : p_.prefetch_lines) {
+    c_.prefetcht0(mem(reg_inp_, line.row * in_row + line.byte));
+  }
+  // Per tile: the first emitted copy (a streaming sweep emits its tile body twice).
+  if (in_interior_ && stats_.interior_prefetches == 0) {
+    stats_.interior_prefetches = static_cast<int>(p_.prefetch_lines.size());
   }
 }
 

@@ -86,7 +86,6 @@ class ColumnEmitter {
   bool masked(int j) const { return j == v_.vecs - 1 && v_.last_lanes != p_.lanes; }
   bool any_masked() const { return v_.last_lanes != p_.lanes; }
   std::int64_t vec_bytes() const { return static_cast<std::int64_t>(p_.lanes) * 4; }
-  static constexpr int kMaxPrefetches = 128;  // per interior tile
 
   ConvCodeGenerator& c_;
   EmitStats& stats_;

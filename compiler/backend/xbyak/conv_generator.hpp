@@ -27,6 +27,7 @@ struct EmitStats {
   int interior_cond_branches = 0;  ///< conditional branches in the interior (loop back-edges)
   int interior_loops = 0;          ///< loops in the interior (tile loop included)
   int interior_masked_ops = 0;     ///< masked loads/stores/FMAs in the interior
+  int interior_prefetches = 0;     ///< prefetches per interior tile (KernelPlan::prefetch_lines)
   int column_functions = 0;
 };
 
