@@ -1,4 +1,5 @@
 // Schedules: text round trip, parse errors, the legality table, the default heuristic.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "compiler/ir/pipeline.hpp"
@@ -247,6 +248,57 @@ TEST(DefaultSchedule, PointwiseTileOnAvx2) {
   const Schedule s512 = default_schedule(pw, Isa::kAvx512);
   EXPECT_EQ(s512.tile_t, 6);
   EXPECT_EQ(s512.tile_oc_vecs, 4);
+}
+
+// Short depthwise kernels (stride 1, 2 <= K < 8): the tile leaves registers for two taps'
+// weights, so the plan loads each input row once per tap group (docs/jit.md, round 7).
+TEST(DefaultSchedule, ShortDepthwiseTilesLeaveRoomForTapGroups) {
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    for (int k : {2, 3, 4, 5, 7}) {
+      const Problem p = problem(
+          fmt::format("filters=512,kernel_size={},groups=512,padding=causal", k), {2, 1024, 512});
+      const Schedule s = default_schedule(p, isa);
+      SCOPED_TRACE(to_string(s));
+      const KernelPlan plan = plan_kernel(p, s);
+      EXPECT_EQ(s.tile_t, 5);
+      EXPECT_EQ(s.tile_oc_vecs, isa == Isa::kAvx512 ? 4 : 2);
+      EXPECT_GE(plan.dw_tap_block, 2);
+      EXPECT_TRUE(plan.sweep);
+      // Sweeps of 16 KiB of a tile's input rows.
+      const std::int64_t rows = plan.ur_t + (plan.K - 1);
+      EXPECT_EQ(plan.sweep_blocks,
+                std::max<std::int64_t>(1, 16384 / (rows * plan.block_width * 4)));
+    }
+  }
+  // Long kernels keep the tall one-vector tile.
+  const Schedule long_k = default_schedule(
+      problem("filters=256,kernel_size=31,groups=256,padding=same", {1, 512, 256}), Isa::kAvx512);
+  EXPECT_EQ(long_k.tile_oc_vecs, 1);
+  EXPECT_EQ(long_k.tile_t, 14);
+}
+
+// Streaming stores: an output beyond L3, or a depthwise layer whose input and output pass
+// half of it; the aliasing window is 8 lines whatever the block width.
+TEST(DefaultSchedule, StreamsMemoryBoundOutputs) {
+  const Problem dw = problem("filters=512,kernel_size=7,groups=512,padding=same", {8, 1024, 512});
+  const Problem dw_small =
+      problem("filters=512,kernel_size=7,groups=512,padding=same", {2, 1024, 512});
+  const Problem direct = problem("filters=512,kernel_size=3,padding=same", {8, 1024, 512});
+  const Problem direct_big = problem("filters=2048,kernel_size=3", {8, 1024, 512});
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    EXPECT_TRUE(default_schedule(dw, isa).nontemporal_stores);          // 16 + 16 MiB
+    EXPECT_FALSE(default_schedule(dw_small, isa).nontemporal_stores);   // 4 + 4 MiB
+    EXPECT_FALSE(default_schedule(direct, isa).nontemporal_stores);     // compute-bound, 16 MiB out
+    EXPECT_TRUE(default_schedule(direct_big, isa).nontemporal_stores);  // 64 MiB out
+    const KernelPlan plan = plan_kernel(dw, default_schedule(dw, isa));
+    ASSERT_TRUE(plan.nontemporal);
+    EXPECT_EQ(plan.store_alias_window, 512);
+  }
+  // Dynamic lengths never stream (the size is unknown).
+  EXPECT_FALSE(default_schedule(problem("filters=512,kernel_size=7,groups=512,padding=causal",
+                                        {8, kDynamic, 512}),
+                                Isa::kAvx512)
+                   .nontemporal_stores);
 }
 
 TEST(DefaultSchedule, BlocksLongInputsAndDynamicLengths) {
