@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/backend/xbyak/conv_generator.hpp"
+#include "compiler/ir/pipeline.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/kernel_plan.hpp"
 #include "compiler/schedule/schedule.hpp"
@@ -64,9 +65,13 @@ struct AlignedFloats {
 void no_driver(const void*, const detail::KernelArgs*) {}
 
 // Times the full-width column function of `plan` over kTiles interior tiles.
-MicroKernelResult time_case(const Case& c, const KernelPlan& plan, const std::string& broadcast,
-                            double peak, double seconds) {
-  const ConvCodeGenerator code(plan, nullptr, &no_driver);
+// `scheduled`: the IR whose interior tiles the column functions walk (`plan` is its plan,
+// or a variant of it that only changes registers).
+MicroKernelResult time_case(const Case& c, const detail::ir::ScheduledIr& scheduled,
+                            const KernelPlan& plan, const std::string& broadcast, double peak,
+                            double seconds) {
+  const ConvCodeGenerator code(plan, scheduled.full_leaves(), scheduled.tail_leaves(), nullptr,
+                               &no_driver);
   const std::int64_t steps = kTiles * plan.ur_t;
   const std::int64_t length = (steps - 1) * plan.stride + (plan.K - 1) * plan.dilation + 1;
   AlignedFloats in(static_cast<std::size_t>(length * plan.C), 0.5f);
@@ -136,15 +141,16 @@ std::vector<MicroKernelResult> run_micro_kernels(const PeakInfo& peaks, double s
       s.loop_order = detail::LoopOrder::kBatchChannelTime;  // one block per call: no sweep
       s.prefetch_distance = 0;
       s.nontemporal_stores = false;
-      const KernelPlan plan = detail::plan_kernel(p, s);
+      const detail::ir::ScheduledIr scheduled(p, s);
+      const KernelPlan& plan = *scheduled.plan();
       const bool direct = plan.kind == detail::KernelKind::kDirect;
       const std::string how = !direct ? "vector" : plan.bcast_reg >= 0 ? "register" : "embedded";
-      results.push_back(time_case(c, plan, how, peak, seconds));
+      results.push_back(time_case(c, scheduled, plan, how, peak, seconds));
       // The alternative on AVX-512: the broadcast folded into every FMA.
       if (direct && isa == Isa::kAvx512 && plan.bcast_reg >= 0 && plan.tap_class_size == 0) {
         KernelPlan embedded = plan;
         embedded.bcast_reg = -1;
-        results.push_back(time_case(c, embedded, "embedded", peak, seconds));
+        results.push_back(time_case(c, scheduled, embedded, "embedded", peak, seconds));
       }
     }
   }

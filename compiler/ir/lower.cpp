@@ -47,16 +47,8 @@ class Lowering {
                    __LINE__);
       std::abort();
     }
-    f_.problem = p_;
-    f_.isa = plan_.isa;
-    f_.vector_registers = plan_.vector_registers;
-    f_.var("N");
-    f_.var("L");
-    n_param_ = make_var(Func::kVarN, "N");
-    l_param_ = make_var(Func::kVarL, "L");
-    f_.name = fmt::format("conv1d_{}_{}", plan_.depthwise ? "depthwise" : "direct",
-                          plan_.lanes == 1 ? "scalar" : isa_name(plan_.isa));
-    declare_buffers();
+    begin_func(fmt::format("conv1d_{}_{}", plan_.depthwise ? "depthwise" : "direct",
+                           plan_.lanes == 1 ? "scalar" : isa_name(plan_.isa)));
 
     const Expr lout = f_.var_expr("Lout");
     const Expr pad = f_.var_expr("pad_left");
@@ -94,7 +86,46 @@ class Lowering {
     return f_;
   }
 
+  /// The interior register tiles alone (lower_interior_tiles): the same tile code as run(),
+  /// for the first full block and the tail block of group 0, at output step `t`.
+  InteriorTiles interior_tiles() {
+    begin_func("interior_tiles");
+    lout_ = f_.var_expr("Lout");
+    pad_ = f_.var_expr("pad_left");
+    const Expr t0 = f_.var_expr("t");
+    const int rows = plan_.tile_t, cols = plan_.tile_oc_vecs;
+    const std::int64_t bw = f_.weights.block_width;
+    const std::int64_t channels = plan_.depthwise ? p_.in_channels : p_.oc_per_group;
+    const std::int64_t full = channels / bw, rest = channels % bw;
+    const std::int64_t bic = layout_ic_block(p_, f_.weights);
+    auto tile = [&](const OcBlock& ob) {
+      return plan_.depthwise ? depthwise_tile(0, ob, t0, rows, false)
+                             : direct_tile(0, ob, IcBlock{0, bic, 0, true, true}, t0, rows, false);
+    };
+    InteriorTiles out;
+    if (full > 0) out.full = tile(OcBlock{0, 0, cols});
+    if (rest > 0) {
+      out.tail =
+          tile(OcBlock{full * bw, full, static_cast<int>((rest + plan_.lanes - 1) / plan_.lanes)});
+    }
+    out.func = f_;
+    return out;
+  }
+
  private:
+  /// The Func's header: problem, target, the parameters N and L, buffers and registers.
+  void begin_func(std::string name) {
+    f_.problem = p_;
+    f_.isa = plan_.isa;
+    f_.vector_registers = plan_.vector_registers;
+    f_.var("N");
+    f_.var("L");
+    n_param_ = make_var(Func::kVarN, "N");
+    l_param_ = make_var(Func::kVarL, "L");
+    f_.name = std::move(name);
+    declare_buffers();
+  }
+
   Expr C() const { return p_.in_channels; }
   Expr F() const { return p_.filters; }
   Expr K() const { return p_.kernel; }
@@ -515,6 +546,10 @@ LowerPlan unscheduled_plan(const Problem& p) {
 
 Func lower_conv(const Problem& p, const LowerPlan& plan) {
   return Lowering(p, plan).run();
+}
+
+InteriorTiles lower_interior_tiles(const Problem& p, const LowerPlan& plan) {
+  return Lowering(p, plan).interior_tiles();
 }
 
 }  // namespace convjit::detail::ir

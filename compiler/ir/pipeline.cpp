@@ -93,4 +93,25 @@ const Func& ScheduledIr::func() const {
   return *func_;
 }
 
+const InteriorTiles& ScheduledIr::tiles() const {
+  std::call_once(tiles_lowered_, [this] {
+    auto tiles = std::make_shared<const InteriorTiles>(
+        lower_interior_tiles(plan_->problem, lower_plan_of(plan_)));
+    if (tiles->full) full_leaves_ = match_tile(tiles->func, tiles->full);
+    if (tiles->tail) tail_leaves_ = match_tile(tiles->func, tiles->tail);
+    tiles_ = std::move(tiles);
+  });
+  return *tiles_;
+}
+
+const TileLeaves& ScheduledIr::full_leaves() const {
+  tiles();
+  return full_leaves_;
+}
+
+const TileLeaves& ScheduledIr::tail_leaves() const {
+  tiles();
+  return tail_leaves_;
+}
+
 }  // namespace convjit::detail::ir

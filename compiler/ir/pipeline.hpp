@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "compiler/ir/ir.hpp"
+#include "compiler/ir/lower.hpp"
+#include "compiler/ir/tile_leaves.hpp"
 #include "compiler/problem.hpp"
 #include "compiler/schedule/schedule.hpp"
 
@@ -26,20 +28,29 @@ Func lower_scheduled(const Problem& p, const Schedule& s);
 /// The scheduled IR of one (Problem, Schedule): planned at once (plan_kernel, which throws
 /// when the schedule is illegal) and lowered by lower_scheduled on first use, once, from any
 /// thread. The Jit hands one to the chosen backend: the LLVM backend lowers it at once and
-/// translates it; the Xbyak backend emits from its plan and leaves the lowering to whoever
-/// reads func() (`convjit asm --ir`, the tests), because the pipeline costs about ten times
-/// Xbyak's whole compile (docs/design.md).
+/// translates it; the Xbyak backend walks its interior register tiles (tiles(): the same
+/// tile code lower_conv runs, without the nest, a few microseconds), mapping each leaf to an
+/// emitter call, and runs its driver loops from the plan; it leaves the whole pipeline to
+/// whoever reads func() (`convjit asm --ir`, the tests), because the pipeline costs about
+/// ten times Xbyak's whole compile (docs/design.md).
 class ScheduledIr {
  public:
   ScheduledIr(const Problem& p, const Schedule& s);
   const std::shared_ptr<const KernelPlan>& plan() const { return plan_; }
   const Problem& problem() const { return plan_->problem; }
   const Func& func() const;
+  /// The interior register tiles (lower_interior_tiles), lowered on first use, once.
+  const InteriorTiles& tiles() const;
+  /// match_tile of tiles().full and .tail (empty where the plan has no such block).
+  const TileLeaves& full_leaves() const;
+  const TileLeaves& tail_leaves() const;
 
  private:
   std::shared_ptr<const KernelPlan> plan_;
-  mutable std::once_flag lowered_;
+  mutable std::once_flag lowered_, tiles_lowered_;
   mutable std::shared_ptr<const Func> func_;
+  mutable std::shared_ptr<const InteriorTiles> tiles_;
+  mutable TileLeaves full_leaves_, tail_leaves_;
 };
 
 /// CONVJIT_DEBUG >= 2: pipelines print the IR after each pass.

@@ -1,8 +1,8 @@
 // Issue 15's contract, per suite shape and ISA: the Xbyak and LLVM backends receive the same
 // scheduled IR (one plan, one pipeline), and each backend's inner loop is made of the IR's
 // register tile: the Xbyak driver's loop nest is the IR's, its micro-kernel has the IR tile's
-// accumulators, both backends' innermost loops issue whole tiles of FMAs, and both prefetch
-// the plan's lines per interior tile.
+// accumulators, both backends' innermost loops issue whole tiles of FMAs, both prefetch
+// the plan's lines per interior tile, and the Xbyak interior is the IR tile's leaves, walked.
 // Generation only: runs on any host, for both ISAs.
 #include <gtest/gtest.h>
 
@@ -16,8 +16,10 @@
 #include "compiler/backend/llvm/llvm_code_generator.hpp"
 #include "compiler/backend/xbyak/xbyak_driver.hpp"
 #include "compiler/ir/loop_nest.hpp"
+#include "compiler/ir/lower.hpp"
 #include "compiler/ir/pipeline.hpp"
 #include "compiler/ir/printer.hpp"
+#include "compiler/ir/tile_leaves.hpp"
 #include "convjit/jit.hpp"
 
 namespace convjit::detail {
@@ -117,6 +119,18 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
           << xs.interior_fmas << " FMAs per interior pass";
       EXPECT_EQ(xs.innermost_loop_fmas % nest.tile_accumulators, 0)
           << xs.innermost_loop_fmas << " FMAs in the innermost loop";
+
+      // The Xbyak interior walked the IR's tile: the leaves of the tile it was given are
+      // those of the tile lower_conv puts in the nest, and it emitted them in their order.
+      ASSERT_TRUE(plan.full.present);
+      const ir::Func lowered = ir::lower_conv(p, ir::lower_plan_of(scheduled->plan()));
+      const ir::TileLeaves nest_tile = ir::match_tile(lowered, ir::first_interior_tile(lowered));
+      EXPECT_EQ(scheduled->full_leaves(), nest_tile) << scheduled->full_leaves().to_string() << "\n"
+                                                     << nest_tile.to_string();
+      std::string order;
+      for (const ir::TileLeafKind k : nest_tile.order)
+        order += std::string(order.empty() ? "" : ", ") + ir::tile_leaf_name(k);
+      EXPECT_EQ(x.full_stats().tile_walk, order);
 
       // Prefetch: the plan's lines, once per interior tile, in the IR and in Xbyak's code;
       // LLVM translates the IR's.

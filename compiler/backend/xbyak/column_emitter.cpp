@@ -17,11 +17,13 @@ using namespace Xbyak::util;  // NOLINT: register names read like assembly
 
 template <class Vmm>
 ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& plan,
-                                  const ColumnVariant& variant, const char* what, EmitStats& stats)
+                                  const ColumnVariant& variant, const ir::TileLeaves& tile,
+                                  const char* what, EmitStats& stats)
     : c_(code),
       stats_(stats),
       p_(plan),
       v_(variant),
+      tile_(tile),
       what_(what),
       reg_args_(rdi),
       reg_in_(r8),
@@ -37,7 +39,20 @@ ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& pla
       reg_ai_(rsi),
       reg_aw_(rdx),
       reg_k_(rcx),
-      reg_ic_(rax) {}
+      reg_ic_(rax) {
+  // The IR tile is the plan's: the edges (plan-driven) and the interior (tile-driven) must
+  // compute the same thing.
+  const bool direct = plan.kind == KernelKind::kDirect;
+  CONVJIT_JIT_CHECK(tile.rows == plan.ur_t && tile.cols == variant.vecs);
+  CONVJIT_JIT_CHECK(tile.last_col_lanes == variant.last_lanes);
+  CONVJIT_JIT_CHECK(tile.broadcast_input == direct);
+  CONVJIT_JIT_CHECK(tile.taps == plan.K && tile.channels == (direct ? plan.ic_block : 1));
+  CONVJIT_JIT_CHECK(tile.bias == plan.use_bias);
+  CONVJIT_JIT_CHECK((tile.activation != Activation::kLinear) == plan.fused_activation);
+  CONVJIT_JIT_CHECK(!plan.fused_activation || tile.activation == plan.activation);
+  CONVJIT_JIT_CHECK(tile.nontemporal == plan.nontemporal);
+  CONVJIT_JIT_CHECK(tile.prefetches == static_cast<int>(plan.prefetch_lines.size()));
+}
 
 template <class Vmm>
 Xbyak::Address ColumnEmitter<Vmm>::mem(const Reg64& base, std::int64_t disp) {
@@ -423,17 +438,7 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
                    : " (depthwise, k reduction)"));
   // Sweep: r12 (the length, used by the edges only) counts the blocks; reloaded below.
   const bool direct = p_.kind == KernelKind::kDirect;
-  auto emit_tile_body = [&] {
-    emit_zero(p_.ur_t);
-    if (!(p_.sweep && direct)) emit_prefetch();
-    if (p_.kind == KernelKind::kDirect) {
-      emit_direct_reduction(p_.ur_t);
-    } else {
-      emit_dw_reduction(p_.ur_t);
-    }
-    if (st.innermost_loop_fmas < 0) st.innermost_loop_fmas = st.interior_fmas;
-    emit_output(p_.ur_t);
-  };
+  auto emit_tile_body = [&] { emit_interior_tile(); };
   if (!p_.sweep) {
     emit_tile_body();
   } else {
@@ -485,6 +490,40 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
   in_interior_ = false;
   c_.L(done);
   if (p_.sweep) c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, length)]);
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_interior_tile() {
+  const bool direct = p_.kind == KernelKind::kDirect;
+  std::string walk;
+  for (const ir::TileLeafKind leaf : tile_.order) {
+    walk += std::string(walk.empty() ? "" : ", ") + ir::tile_leaf_name(leaf);
+    switch (leaf) {
+      case ir::TileLeafKind::kZero:
+      case ir::TileLeafKind::kLoadPartialSums:
+        // Zero, or (ic blocks after the first, ColumnArgs::accumulate) the partial sums.
+        emit_zero(tile_.rows);
+        break;
+      case ir::TileLeafKind::kPrefetch:
+        // A direct sweep's blocks share the tile's input rows: prefetched before the sweep.
+        if (!(p_.sweep && direct)) emit_prefetch();
+        break;
+      case ir::TileLeafKind::kReduction:
+        if (direct) {
+          emit_direct_reduction(tile_.rows);
+        } else {
+          emit_dw_reduction(tile_.rows);
+        }
+        if (stats_.innermost_loop_fmas < 0) stats_.innermost_loop_fmas = stats_.interior_fmas;
+        break;
+      case ir::TileLeafKind::kEpilogue:
+        // Bias, activation and stores; raw partial sums for ic blocks before the last
+        // (ColumnArgs::partial).
+        emit_output(tile_.rows);
+        break;
+    }
+  }
+  stats_.tile_walk = walk;
 }
 
 template <class Vmm>

@@ -10,17 +10,18 @@ using namespace Xbyak::util;  // NOLINT: register names read like assembly
 namespace {
 
 template <class Vmm>
-void emit_variants(ConvCodeGenerator& code, const KernelPlan& plan, Xbyak::Label& full,
-                   Xbyak::Label& tail, EmitStats& full_stats, EmitStats& tail_stats) {
+void emit_variants(ConvCodeGenerator& code, const KernelPlan& plan, const ir::TileLeaves& full_tile,
+                   const ir::TileLeaves& tail_tile, Xbyak::Label& full, Xbyak::Label& tail,
+                   EmitStats& full_stats, EmitStats& tail_stats) {
   if (plan.full.present) {
     code.align(16);
     code.L(full);
-    ColumnEmitter<Vmm>(code, plan, plan.full, "full block", full_stats).emit();
+    ColumnEmitter<Vmm>(code, plan, plan.full, full_tile, "full block", full_stats).emit();
   }
   if (plan.tail.present) {
     code.align(16);
     code.L(tail);
-    ColumnEmitter<Vmm>(code, plan, plan.tail, "tail block", tail_stats).emit();
+    ColumnEmitter<Vmm>(code, plan, plan.tail, tail_tile, "tail block", tail_stats).emit();
   }
 }
 
@@ -30,16 +31,19 @@ ColumnFn label_fn(const Xbyak::Label& label) {
 
 }  // namespace
 
-ConvCodeGenerator::ConvCodeGenerator(const KernelPlan& plan, const void* self, DriverFn driver)
+ConvCodeGenerator::ConvCodeGenerator(const KernelPlan& plan, const ir::TileLeaves& full,
+                                     const ir::TileLeaves& tail, const void* self, DriverFn driver)
     : Xbyak::CodeGenerator(16384, Xbyak::AutoGrow), plan_(plan) {
   if (plan.fused_activation) {
     activation_ = std::make_unique<ActivationEmitter>(*this, plan.isa, plan.activation);
   }
   emit_trampoline(self, driver);
   if (plan.isa == Isa::kAvx512) {
-    emit_variants<Xbyak::Zmm>(*this, plan, full_label_, tail_label_, full_stats_, tail_stats_);
+    emit_variants<Xbyak::Zmm>(*this, plan, full, tail, full_label_, tail_label_, full_stats_,
+                              tail_stats_);
   } else {
-    emit_variants<Xbyak::Ymm>(*this, plan, full_label_, tail_label_, full_stats_, tail_stats_);
+    emit_variants<Xbyak::Ymm>(*this, plan, full, tail, full_label_, tail_label_, full_stats_,
+                              tail_stats_);
   }
   emit_tables();
   if (activation_) {

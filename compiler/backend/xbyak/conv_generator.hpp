@@ -15,6 +15,7 @@
 #include "compiler/backend/generated_kernel.hpp"
 #include "compiler/backend/xbyak/activation_emitter.hpp"
 #include "compiler/backend/xbyak/column_args.hpp"
+#include "compiler/ir/tile_leaves.hpp"
 #include "compiler/schedule/kernel_plan.hpp"
 
 namespace convjit::detail {
@@ -28,6 +29,7 @@ struct EmitStats {
   int interior_loops = 0;          ///< loops in the interior (tile loop included)
   int interior_masked_ops = 0;     ///< masked loads/stores/FMAs in the interior
   int interior_prefetches = 0;     ///< prefetches per interior tile (KernelPlan::prefetch_lines)
+  std::string tile_walk;           ///< the IR tile's leaves, as the interior emitted them
   int column_functions = 0;
 };
 
@@ -40,8 +42,10 @@ using DriverFn = void (*)(const void*, const KernelArgs*);
 
 class ConvCodeGenerator : public Xbyak::CodeGenerator {
  public:
-  /// Emits everything and maps the code read+execute. `self` is passed to `driver`.
-  ConvCodeGenerator(const KernelPlan& plan, const void* self, DriverFn driver);
+  /// Emits everything and maps the code read+execute. `self` is passed to `driver`. `full`
+  /// and `tail`: the interior tiles of the scheduled IR the column functions walk.
+  ConvCodeGenerator(const KernelPlan& plan, const ir::TileLeaves& full, const ir::TileLeaves& tail,
+                    const void* self, DriverFn driver);
 
   const KernelPlan& plan() const { return plan_; }
   ColumnFn full_fn() const { return full_fn_; }

@@ -25,7 +25,8 @@ XbyakDriver::XbyakDriver(std::shared_ptr<const ir::ScheduledIr> scheduled)
       zero_bias_(static_cast<std::size_t>(std::max<std::int64_t>(plan_.F, 1)) +
                      static_cast<std::size_t>(plan_.block_width),
                  0.0f),
-      code_(std::make_unique<ConvCodeGenerator>(plan_, this, &XbyakDriver::drive)) {
+      code_(std::make_unique<ConvCodeGenerator>(
+          plan_, scheduled->full_leaves(), scheduled->tail_leaves(), this, &XbyakDriver::drive)) {
   // The driver's loops are the IR's (tests/llvm/same_ir_test.cpp compares them with
   // ir::summarize_loop_nest): the sweep pass sweeps the channel blocks into the time regions
   // where the plan sweeps, and under loop order btc the time blocks enclose the channel

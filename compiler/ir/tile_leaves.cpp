@@ -1,0 +1,152 @@
+#include "compiler/ir/tile_leaves.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "compiler/ir/mutate.hpp"
+
+namespace convjit::detail::ir {
+namespace {
+
+[[noreturn]] void not_a_tile(const std::string& why) {
+  throw std::logic_error("match_tile: not a register tile: " + why);
+}
+
+/// The constant extent of an unrolled loop, or -1.
+std::int64_t unrolled_extent(const For& loop) {
+  std::int64_t v = -1;
+  if (loop.kind != ForKind::kUnrolled || !loop.extent.is_const(&v)) return -1;
+  return v;
+}
+
+/// The accumulator nest `unrolled i { unrolled j { leaf } }`: rows, cols and the leaf body.
+struct Nest {
+  int rows = 0, cols = 0;
+  int j_var = -1;
+  Stmt leaf;
+};
+
+bool as_nest(const Stmt& s, Nest& out) {
+  const auto* outer = as<For>(s);
+  if (outer == nullptr) return false;
+  const auto* inner = as<For>(outer->body);
+  if (inner == nullptr) return false;
+  const std::int64_t rows = unrolled_extent(*outer), cols = unrolled_extent(*inner);
+  if (rows <= 0 || cols <= 0) return false;
+  out.rows = static_cast<int>(rows);
+  out.cols = static_cast<int>(cols);
+  out.j_var = inner->var;
+  out.leaf = inner->body;
+  return true;
+}
+
+}  // namespace
+
+const char* tile_leaf_name(TileLeafKind kind) {
+  switch (kind) {
+    case TileLeafKind::kZero: return "zero";
+    case TileLeafKind::kLoadPartialSums: return "load partial sums";
+    case TileLeafKind::kPrefetch: return "prefetch";
+    case TileLeafKind::kReduction: return "reduction";
+    case TileLeafKind::kEpilogue: return "epilogue";
+  }
+  return "?";
+}
+
+bool TileLeaves::operator==(const TileLeaves& o) const {
+  return order == o.order && rows == o.rows && cols == o.cols &&
+         last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
+         taps == o.taps && channels == o.channels && fmas_per_step == o.fmas_per_step &&
+         prefetches == o.prefetches && bias == o.bias && activation == o.activation &&
+         nontemporal == o.nontemporal;
+}
+
+std::string TileLeaves::to_string() const {
+  std::string leaves;
+  for (const TileLeafKind k : order)
+    leaves += std::string(leaves.empty() ? "" : ", ") + tile_leaf_name(k);
+  return fmt::format(
+      "{}x{} tile (last column {} lanes): {}; {} taps x {} channels, {} FMAs each, {} input; "
+      "{} prefetches; epilogue{}{}{}",
+      rows, cols, last_col_lanes, leaves, taps, channels, fmas_per_step,
+      broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
+      activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
+      nontemporal ? " streaming" : "");
+}
+
+TileLeaves match_tile(const Func& f, const Stmt& tile) {
+  const auto* alloc = as<Alloc>(tile);
+  if (alloc == nullptr) not_a_tile("no register allocation");
+  const auto* body = as<Block>(alloc->body);
+  if (body == nullptr) not_a_tile("the allocation holds no statement list");
+  TileLeaves t;
+  auto add = [&](TileLeafKind kind) {
+    if (t.order.empty() || t.order.back() != kind) t.order.push_back(kind);
+  };
+  for (const Stmt& s : body->stmts) {
+    if (as<Prefetch>(s) != nullptr) {
+      ++t.prefetches;
+      add(TileLeafKind::kPrefetch);
+      continue;
+    }
+    Nest nest;
+    if (as_nest(s, nest)) {
+      if (as<Zero>(nest.leaf) != nullptr || as<Load>(nest.leaf) != nullptr) {
+        t.rows = nest.rows;
+        t.cols = nest.cols;
+        add(as<Zero>(nest.leaf) != nullptr ? TileLeafKind::kZero : TileLeafKind::kLoadPartialSums);
+        continue;
+      }
+      // The epilogue: [bias] [activation] store, per accumulator.
+      const Store* store = nullptr;
+      visit(nest.leaf, [&](const Stmt& c) {
+        if (as<AddFrom>(c) != nullptr) t.bias = true;
+        if (const auto* a = as<Activate>(c)) t.activation = a->activation;
+        if (const auto* st = as<Store>(c)) store = st;
+      });
+      if (store == nullptr) not_a_tile("an accumulator nest with neither zeroing nor stores");
+      if (nest.rows != t.rows || nest.cols != t.cols) not_a_tile("epilogue and zeroing disagree");
+      t.nontemporal = store->nontemporal;
+      std::vector<std::int64_t> env(f.vars.size(), 0);
+      env[static_cast<std::size_t>(nest.j_var)] = nest.cols - 1;
+      t.last_col_lanes = static_cast<int>(eval(store->valid_lanes, env.data()));
+      add(TileLeafKind::kEpilogue);
+      continue;
+    }
+    // The reduction: the tap loop, an input-channel loop inside it (direct), loads and FMAs.
+    const auto* taps = as<For>(s);
+    if (taps == nullptr || taps->kind == ForKind::kUnrolled) not_a_tile("an unknown statement");
+    if (!taps->extent.is_const(&t.taps)) not_a_tile("a tap loop of run-time extent");
+    t.channels = 1;
+    int fmas = 0, broadcasts = 0;
+    visit(taps->body, [&](const Stmt& c) {
+      if (const auto* ic = as<For>(c); ic != nullptr && ic->kind != ForKind::kUnrolled) {
+        if (!ic->extent.is_const(&t.channels)) not_a_tile("a channel loop of run-time extent");
+      }
+      if (as<Broadcast>(c) != nullptr) ++broadcasts;
+      if (as<Fma>(c) != nullptr) ++fmas;
+    });
+    if (fmas == 0) not_a_tile("a loop without FMAs");
+    t.broadcast_input = broadcasts > 0;
+    t.fmas_per_step = t.rows * t.cols;
+    add(TileLeafKind::kReduction);
+  }
+  if (t.rows == 0 || t.taps == 0) not_a_tile("no accumulators or no reduction");
+  return t;
+}
+
+Stmt first_interior_tile(const Func& f) {
+  Stmt found;
+  visit(f.body, [&](const Stmt& s) {
+    if (found) return;
+    if (const auto* loop = as<For>(s); loop != nullptr && loop->tag == "interior tiles") {
+      visit(loop->body, [&](const Stmt& c) {
+        if (!found && as<Alloc>(c) != nullptr) found = c;
+      });
+    }
+  });
+  return found;
+}
+
+}  // namespace convjit::detail::ir

@@ -1,0 +1,52 @@
+// The leaves of one register tile of the scheduled IR, read statement by statement: what the
+// Xbyak backend maps to its emitter's calls (zero, prefetch, reduction, epilogue), and what
+// tests compare between the tile the emitter walked and the tile lower_conv put in the nest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/ir.hpp"
+
+namespace convjit::detail::ir {
+
+/// One statement group of a register tile, in the tile's order.
+enum class TileLeafKind {
+  kZero,             ///< accumulators = 0
+  kLoadPartialSums,  ///< accumulators = the partial sums of the previous ic block
+  kPrefetch,         ///< software prefetches of later input rows
+  kReduction,        ///< the tap (and input-channel) loops of loads and FMAs
+  kEpilogue,         ///< bias, element-wise activation, stores
+};
+
+const char* tile_leaf_name(TileLeafKind kind);
+
+/// What a register tile (an Alloc as lowering builds it) holds.
+struct TileLeaves {
+  std::vector<TileLeafKind> order;  ///< the leaves, in statement order
+  int rows = 0;                     ///< accumulator rows (output steps)
+  int cols = 0;                     ///< accumulator vectors per row
+  int last_col_lanes = 0;           ///< lanes the last column stores (masked tail below lanes)
+  bool broadcast_input = false;     ///< direct: one broadcast input per row; else vector loads
+  std::int64_t taps = 0;            ///< the tap loop's extent
+  std::int64_t channels = 0;        ///< the input-channel loop's extent (1 without one)
+  int fmas_per_step = 0;            ///< FMAs per (tap, channel) step: rows * cols
+  int prefetches = 0;
+  bool bias = false;
+  Activation activation = Activation::kLinear;  ///< element-wise, in registers
+  bool nontemporal = false;                     ///< streaming stores
+
+  bool operator==(const TileLeaves& o) const;
+  std::string to_string() const;
+};
+
+/// Reads `tile` (an Alloc of a register tile of `f`: lower_conv's, lower_interior_tiles').
+/// Throws std::logic_error (an internal bug, never the caller's) when its statements are not
+/// such a tile.
+TileLeaves match_tile(const Func& f, const Stmt& tile);
+
+/// The first interior tile ("interior tiles" loop) of `f`, or nullptr.
+Stmt first_interior_tile(const Func& f);
+
+}  // namespace convjit::detail::ir

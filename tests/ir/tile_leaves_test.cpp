@@ -1,0 +1,102 @@
+// match_tile: the leaves of a register tile, as the Xbyak backend walks them
+// (compiler/ir/tile_leaves.hpp), read from lower_conv's nest and from lower_interior_tiles.
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "compiler/ir/lower.hpp"
+#include "compiler/ir/mutate.hpp"
+#include "compiler/ir/pipeline.hpp"
+#include "compiler/ir/tile_leaves.hpp"
+#include "ir/ir_test_util.hpp"
+
+namespace convjit::detail::ir::test {
+namespace {
+
+Problem problem(const std::string& spec, Shape3 shape) {
+  return make_problem(parse_spec(spec), shape);
+}
+
+using K = TileLeafKind;
+
+TEST(TileLeaves, DirectTileWithBiasActivationPrefetchAndAMaskedTail) {
+  // F = 40 on AVX-512 with 2-vector columns: one full block of 32, a tail of 8 lanes.
+  const Problem p =
+      problem("filters=40,kernel_size=3,padding=causal,activation=relu", {1, 4096, 24});
+  Schedule s = default_schedule(p, Isa::kAvx512);
+  s.tile_t = 6;
+  s.tile_oc_vecs = 2;
+  s.block_t = 0;
+  s.prefetch_distance = 512;
+  const ScheduledIr ir(p, s);
+  const TileLeaves& full = ir.full_leaves();
+  EXPECT_EQ(full.order, (std::vector<K>{K::kZero, K::kPrefetch, K::kReduction, K::kEpilogue}));
+  EXPECT_EQ(full.rows, 6);
+  EXPECT_EQ(full.cols, 2);
+  EXPECT_EQ(full.last_col_lanes, 16);
+  EXPECT_TRUE(full.broadcast_input);
+  EXPECT_EQ(full.taps, 3);
+  EXPECT_EQ(full.channels, 24);
+  EXPECT_EQ(full.fmas_per_step, 12);
+  EXPECT_EQ(full.prefetches, static_cast<int>(ir.plan()->prefetch_lines.size()));
+  EXPECT_GT(full.prefetches, 0);
+  EXPECT_TRUE(full.bias);
+  EXPECT_EQ(full.activation, Activation::kRelu);
+  const TileLeaves& tail = ir.tail_leaves();
+  EXPECT_EQ(tail.cols, 1);
+  EXPECT_EQ(tail.last_col_lanes, 8);
+  // The tiles the Xbyak backend walks are lower_conv's.
+  const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+  EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), full) << full.to_string();
+}
+
+TEST(TileLeaves, DepthwiseTileLoadsVectorsAndStreams) {
+  const Problem p = problem("filters=512,kernel_size=7,groups=512,padding=same", {8, 1024, 512});
+  const ScheduledIr ir(p, default_schedule(p, Isa::kAvx2));
+  const TileLeaves& t = ir.full_leaves();
+  EXPECT_FALSE(t.broadcast_input);
+  EXPECT_EQ(t.taps, 7);
+  EXPECT_EQ(t.channels, 1);
+  EXPECT_TRUE(t.nontemporal);
+  EXPECT_TRUE(t.bias);
+  EXPECT_EQ(t.rows * t.cols, t.fmas_per_step);
+}
+
+// lower_conv writes one tile per ic block: the middle ones start from the partial sums and
+// store them raw. The Xbyak column makes both run-time choices in its one tile.
+TEST(TileLeaves, InputChannelBlocksReadAndWritePartialSums) {
+  const Problem p = problem("filters=64,kernel_size=3,padding=same,activation=relu", {1, 64, 96});
+  Schedule s = default_schedule(p, Isa::kAvx2);
+  s.block_ic = 32;
+  s.loop_order = LoopOrder::kBatchChannelTime;
+  const ScheduledIr ir(p, s);
+  ASSERT_EQ(ir.plan()->ic_blocks, 3);
+  EXPECT_EQ(ir.full_leaves().channels, 32);
+  const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+  std::vector<TileLeaves> tiles;
+  ir::visit(lowered.body, [&](const Stmt& st) {
+    if (const auto* loop = as<For>(st); loop != nullptr && loop->tag == "interior tiles") {
+      ir::visit(loop->body, [&](const Stmt& c) {
+        if (as<Alloc>(c) != nullptr) tiles.push_back(match_tile(lowered, c));
+      });
+    }
+  });
+  ASSERT_GE(tiles.size(), 3u);
+  EXPECT_EQ(tiles[0].order.front(), K::kZero);
+  EXPECT_FALSE(tiles[0].bias);  // raw partial sums
+  EXPECT_EQ(tiles[1].order.front(), K::kLoadPartialSums);
+  EXPECT_EQ(tiles[2].order.front(), K::kLoadPartialSums);
+  EXPECT_TRUE(tiles[2].bias);
+  EXPECT_EQ(tiles[2].activation, Activation::kRelu);
+}
+
+TEST(TileLeaves, RefusesStatementsThatAreNotATile) {
+  const Problem p = problem("filters=16,kernel_size=3", {1, 32, 16});
+  const Func f = lower_conv(p, lower_plan_of(std::make_shared<const KernelPlan>(
+                                   plan_kernel(p, default_schedule(p, Isa::kAvx2)))));
+  EXPECT_THROW(match_tile(f, f.body), std::logic_error);
+  EXPECT_THROW(match_tile(f, Block::make({})), std::logic_error);
+}
+
+}  // namespace
+}  // namespace convjit::detail::ir::test
