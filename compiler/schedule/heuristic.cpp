@@ -12,6 +12,22 @@
 namespace convjit::detail {
 namespace {
 
+/// Cycles (in FMA-port half cycles) of one (tap, channel) step of a direct rows x cols tile,
+/// per output row: the larger of its FMAs (two per cycle), its loads (cols weight vectors and
+/// rows broadcasts, two per cycle) and the FMA latency (8 chains keep two 4-cycle units
+/// busy).
+double direct_step_cost(int rows, int cols) {
+  return std::max({rows * cols, rows + cols, 8}) / static_cast<double>(rows);
+}
+
+/// A direct layer's output-channel vectors covered by blocks of `cols` (and the tail block):
+/// the summed step cost per output row.
+double direct_columns_cost(std::int64_t vectors, int cols, int rows) {
+  const std::int64_t full = vectors / cols, tail = vectors % cols;
+  return static_cast<double>(full) * direct_step_cost(rows, cols) +
+         (tail > 0 ? direct_step_cost(rows, static_cast<int>(tail)) : 0.0);
+}
+
 Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   auto note = [&](std::string line) {
     if (why) why->push_back(std::move(line));
@@ -65,6 +81,41 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
     s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
   }
   s.tile_t = std::max(s.tile_t, 1);
+  // Direct layers whose channel vectors leave a narrow tail block: a 6x1 tail tile is bound
+  // by FMA latency (6 chains for two 4-cycle units) and by its loads. The columns whose blocks
+  // cost the least per output row (direct_columns_cost) win; the widest that fits wins ties.
+  // Zen 5, convjit_kernel_speed: F=80 (5 zmm vectors) 6x3 206 against 6x4 190 GFLOP/s,
+  // F=144 206 against 194; ymm F=24 4x3 104-110 against 86-91, while F=56 and F=80 keep
+  // 6x2 (the model agrees on all five; docs/jit.md, round 7).
+  if (s.strategy == Strategy::kDirect && !first_layer && vectors > 1) {
+    const int default_cols = s.tile_oc_vecs;
+    auto rows_for = [&](int cols) {
+      int rows = std::min((registers - cols - 1) / cols, row_cap);
+      if (!p.length_is_dynamic && p.out_length > 0) {
+        rows = static_cast<int>(std::min<std::int64_t>(rows, p.out_length));
+      }
+      return std::max(rows, 1);
+    };
+    int best_cols = default_cols;
+    double best = direct_columns_cost(vectors, default_cols, s.tile_t);
+    for (int cols = default_cols - 1; cols <= default_cols + 1; ++cols) {
+      if (cols < 1 || cols > vectors || cols == default_cols) continue;
+      if (rows_for(cols) * cols + cols + 1 > registers) continue;
+      const double cost = direct_columns_cost(vectors, cols, rows_for(cols));
+      if (cost < best - 1e-9) {
+        best = cost;
+        best_cols = cols;
+      }
+    }
+    if (best_cols != default_cols) {
+      s.tile_oc_vecs = best_cols;
+      s.tile_t = rows_for(best_cols);
+      note(
+          fmt::format("tile_oc_vecs={} tile_t={}: {} vectors of output channels take blocks of "
+                      "{} with less tail cost than blocks of {}",
+                      best_cols, s.tile_t, vectors, best_cols, default_cols));
+    }
+  }
   // Pointwise on AVX2: a 4x3 tile (12 accumulators, 3 weight vectors, 1 broadcast) takes 4
   // broadcasts per 12 FMAs instead of the 6x2 tile's 6; on Zen 4 the broadcasts bound the
   // ic loop (docs/jit.md, round 3). Measured on the suite's pointwise shape: 86 against 83

@@ -301,6 +301,27 @@ TEST(DefaultSchedule, StreamsMemoryBoundOutputs) {
                    .nontemporal_stores);
 }
 
+// Direct layers: the columns whose blocks cost least per output row (a one-vector tail tile
+// is latency- and load-bound), the default width on ties.
+TEST(DefaultSchedule, ColumnsAvoidOneVectorTailBlocks) {
+  auto tile = [](std::int64_t filters, Isa isa) {
+    const Schedule s = default_schedule(
+        problem(fmt::format("filters={},kernel_size=3,padding=same", filters), {4, 1000, 64}), isa);
+    EXPECT_NO_THROW(check_legal(
+        s, problem(fmt::format("filters={},kernel_size=3,padding=same", filters), {4, 1000, 64})));
+    return std::make_pair(s.tile_t, s.tile_oc_vecs);
+  };
+  using Tile = std::pair<int, int>;
+  EXPECT_EQ(tile(128, Isa::kAvx512), Tile(6, 4));  // 8 vectors: two whole blocks
+  EXPECT_EQ(tile(80, Isa::kAvx512), Tile(8, 3));   // 5 vectors: 3 + 2, not 4 + 1
+  EXPECT_EQ(tile(144, Isa::kAvx512), Tile(8, 3));  // 9 vectors: 3 + 3 + 3
+  EXPECT_EQ(tile(112, Isa::kAvx512), Tile(6, 4));  // 7 vectors: 4 + 3
+  EXPECT_EQ(tile(128, Isa::kAvx2), Tile(6, 2));
+  EXPECT_EQ(tile(24, Isa::kAvx2), Tile(4, 3));  // 3 vectors: one block
+  EXPECT_EQ(tile(56, Isa::kAvx2), Tile(6, 2));  // 7 vectors: 3 + 3 + 1 would cost more
+  EXPECT_EQ(tile(80, Isa::kAvx2), Tile(6, 2));  // 10 vectors: five whole blocks
+}
+
 TEST(DefaultSchedule, BlocksLongInputsAndDynamicLengths) {
   const Problem wide = problem("filters=256,kernel_size=9", {1, 100, 512});
   const Schedule s = default_schedule(wide, Isa::kAvx512);
