@@ -313,8 +313,8 @@ TEST(DefaultSchedule, ColumnsAvoidOneVectorTailBlocks) {
   };
   using Tile = std::pair<int, int>;
   EXPECT_EQ(tile(128, Isa::kAvx512), Tile(6, 4));  // 8 vectors: two whole blocks
-  EXPECT_EQ(tile(80, Isa::kAvx512), Tile(8, 3));   // 5 vectors: 3 + 2, not 4 + 1
-  EXPECT_EQ(tile(144, Isa::kAvx512), Tile(8, 3));  // 9 vectors: 3 + 3 + 3
+  EXPECT_EQ(tile(80, Isa::kAvx512), Tile(6, 3));   // 5 vectors: 3 + 2, not 4 + 1
+  EXPECT_EQ(tile(144, Isa::kAvx512), Tile(6, 3));  // 9 vectors: 3 + 3 + 3
   EXPECT_EQ(tile(112, Isa::kAvx512), Tile(6, 4));  // 7 vectors: 4 + 3
   EXPECT_EQ(tile(128, Isa::kAvx2), Tile(6, 2));
   EXPECT_EQ(tile(24, Isa::kAvx2), Tile(4, 3));  // 3 vectors: one block
