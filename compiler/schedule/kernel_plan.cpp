@@ -252,19 +252,21 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
         plan.kind == KernelKind::kDirect ? plan.ic_block * 4 : plan.block_width * 4;
     const std::int64_t step = static_cast<std::int64_t>(plan.ur_t) * plan.stride;
     const std::int64_t ahead = plan.prefetch_tiles * step;
-    std::set<std::int64_t> rows, before;
+    // Rows relative to the tile `ahead` (sorted vectors: a set per compile cost 8 us at K=31).
+    std::vector<std::int64_t> rows;
+    rows.reserve(static_cast<std::size_t>(plan.K * plan.ur_t));
     for (std::int64_t k = 0; k < plan.K; ++k) {
-      for (int i = 0; i < plan.ur_t; ++i) {
-        rows.insert(ahead + i * plan.stride + k * plan.dilation);
-        before.insert(ahead - step + i * plan.stride + k * plan.dilation);
-      }
+      for (int i = 0; i < plan.ur_t; ++i) rows.push_back(i * plan.stride + k * plan.dilation);
     }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
     for (const std::int64_t r : rows) {
-      if (before.count(r) != 0) continue;
+      // The tile before reads row r too when r + step is one of its rows.
+      if (std::binary_search(rows.begin(), rows.end(), r + step)) continue;
       for (std::int64_t byte = 0;
            byte < plan.prefetch_bytes && plan.prefetch_lines.size() < KernelPlan::kMaxPrefetchLines;
            byte += 64) {
-        plan.prefetch_lines.push_back({r, byte});
+        plan.prefetch_lines.push_back({ahead + r, byte});
       }
     }
   }
