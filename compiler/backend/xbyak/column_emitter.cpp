@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <functional>
-#include <set>
 #include <string>
 #include <type_traits>
 
@@ -438,9 +437,8 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
                    : " (depthwise, k reduction)"));
   // Sweep: r12 (the length, used by the edges only) counts the blocks; reloaded below.
   const bool direct = p_.kind == KernelKind::kDirect;
-  auto emit_tile_body = [&] { emit_interior_tile(); };
   if (!p_.sweep) {
-    emit_tile_body();
+    emit_interior_tile();
   } else {
     Xbyak::Label sweep, descending, next_tile;
     if (direct) emit_prefetch();  // direct blocks share the tile's input rows
@@ -453,7 +451,7 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
                        : "loop channel blocks (depthwise sweep: rows in address order)");
     c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
     c_.L(sweep);
-    emit_tile_body();
+    emit_interior_tile();
     emit_block_advance(reg_inp_, reg_outp_, BlockMove::kNext);
     c_.dec(reg_len_);
     c_.jnz(sweep, c_.T_NEAR);
@@ -472,7 +470,7 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
       c_.mov(reg_len_, c_.ptr[reg_args_ + offsetof(ColumnArgs, blocks)]);
       Xbyak::Label down;
       c_.L(down);
-      emit_tile_body();
+      emit_interior_tile();
       emit_block_advance(reg_inp_, reg_outp_, BlockMove::kPrevious);
       c_.dec(reg_len_);
       c_.jnz(down, c_.T_NEAR);
