@@ -54,6 +54,13 @@ const char* tile_leaf_name(TileLeafKind kind) {
   return "?";
 }
 
+std::string tile_leaf_order(const std::vector<TileLeafKind>& order) {
+  std::string text;
+  for (const TileLeafKind k : order)
+    text += std::string(text.empty() ? "" : ", ") + tile_leaf_name(k);
+  return text;
+}
+
 bool TileLeaves::operator==(const TileLeaves& o) const {
   return order == o.order && rows == o.rows && cols == o.cols &&
          last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
@@ -63,13 +70,10 @@ bool TileLeaves::operator==(const TileLeaves& o) const {
 }
 
 std::string TileLeaves::to_string() const {
-  std::string leaves;
-  for (const TileLeafKind k : order)
-    leaves += std::string(leaves.empty() ? "" : ", ") + tile_leaf_name(k);
   return fmt::format(
       "{}x{} tile (last column {} lanes): {}; {} taps x {} channels, {} FMAs each, {} input; "
       "{} prefetches; epilogue{}{}{}",
-      rows, cols, last_col_lanes, leaves, taps, channels, fmas_per_step,
+      rows, cols, last_col_lanes, tile_leaf_order(order), taps, channels, fmas_per_step,
       broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
       activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
       nontemporal ? " streaming" : "");

@@ -21,6 +21,8 @@ enum class TileLeafKind {
 };
 
 const char* tile_leaf_name(TileLeafKind kind);
+/// The names of `order`, comma-separated ("zero, reduction, epilogue").
+std::string tile_leaf_order(const std::vector<TileLeafKind>& order);
 
 /// What a register tile (an Alloc as lowering builds it) holds.
 struct TileLeaves {

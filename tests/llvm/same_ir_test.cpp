@@ -127,10 +127,7 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
       const ir::TileLeaves nest_tile = ir::match_tile(lowered, ir::first_interior_tile(lowered));
       EXPECT_EQ(scheduled->full_leaves(), nest_tile) << scheduled->full_leaves().to_string() << "\n"
                                                      << nest_tile.to_string();
-      std::string order;
-      for (const ir::TileLeafKind k : nest_tile.order)
-        order += std::string(order.empty() ? "" : ", ") + ir::tile_leaf_name(k);
-      EXPECT_EQ(x.full_stats().tile_walk, order);
+      EXPECT_EQ(x.full_stats().tile_walk, ir::tile_leaf_order(nest_tile.order));
 
       // Prefetch: the plan's lines, once per interior tile, in the IR and in Xbyak's code;
       // LLVM translates the IR's.

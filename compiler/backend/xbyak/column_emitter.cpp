@@ -493,9 +493,7 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_interior_tile() {
   const bool direct = p_.kind == KernelKind::kDirect;
-  std::string walk;
   for (const ir::TileLeafKind leaf : tile_.order) {
-    walk += std::string(walk.empty() ? "" : ", ") + ir::tile_leaf_name(leaf);
     switch (leaf) {
       case ir::TileLeafKind::kZero:
       case ir::TileLeafKind::kLoadPartialSums:
@@ -521,7 +519,7 @@ void ColumnEmitter<Vmm>::emit_interior_tile() {
         break;
     }
   }
-  stats_.tile_walk = walk;
+  stats_.tile_walk = ir::tile_leaf_order(tile_.order);
 }
 
 template <class Vmm>
