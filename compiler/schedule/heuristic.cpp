@@ -55,6 +55,13 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
                "212 GFLOP/s, `convjit bench --micro`)");
   }
 
+  // Tile rows: at most the output length when it is known, at least one.
+  auto fit_rows = [&](int rows) {
+    if (!p.length_is_dynamic && p.out_length > 0) {
+      rows = static_cast<int>(std::min<std::int64_t>(rows, p.out_length));
+    }
+    return std::max(rows, 1);
+  };
   const bool pointwise = p.is_pointwise() && p.groups == 1;
   const bool first_layer = p.groups == 1 && p.in_channels <= 4 && p.stride >= 2;
   if (p.is_depthwise() && p.oc_per_group == 1) {
@@ -77,10 +84,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   const int max_rows = (registers - s.tile_oc_vecs - 1) / s.tile_oc_vecs;
   const int row_cap = first_layer ? 14 : 8;
   s.tile_t = std::min(max_rows, row_cap);
-  if (!p.length_is_dynamic && p.out_length > 0) {
-    s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
-  }
-  s.tile_t = std::max(s.tile_t, 1);
+  s.tile_t = fit_rows(s.tile_t);
   // Direct layers whose channel vectors leave a narrow tail block: a 6x1 tail tile is bound
   // by FMA latency (6 chains for two 4-cycle units) and by its loads. The columns whose blocks
   // cost the least per output row (direct_columns_cost) win; the widest that fits wins ties.
@@ -93,11 +97,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
     // 6x3 on F=80 and took 1666 lines of code against 1044).
     const int default_rows = s.tile_t;
     auto rows_for = [&](int cols) {
-      int rows = std::min((registers - cols - 1) / cols, default_rows);
-      if (!p.length_is_dynamic && p.out_length > 0) {
-        rows = static_cast<int>(std::min<std::int64_t>(rows, p.out_length));
-      }
-      return std::max(rows, 1);
+      return fit_rows(std::min((registers - cols - 1) / cols, default_rows));
     };
     int best_cols = default_cols;
     double best = direct_columns_cost(vectors, default_cols, s.tile_t);
@@ -128,10 +128,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   if (pointwise && s.isa == Isa::kAvx2 && vectors >= 3) {
     s.tile_oc_vecs = 3;
     s.tile_t = 4;
-    if (!p.length_is_dynamic && p.out_length > 0) {
-      s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
-    }
-    s.tile_t = std::max(s.tile_t, 1);
+    s.tile_t = fit_rows(s.tile_t);
     note("tile_t=4 tile_oc_vecs=3: pointwise on AVX2, fewer broadcasts per FMA than 6x2");
   }
   // First layers with one input channel: the Xbyak kernel broadcasts each input row once for
@@ -143,10 +140,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
                                       std::max(s.tile_oc_vecs, 1));
     if (rows >= 2) {
       s.tile_t = std::min(rows, 8);
-      if (!p.length_is_dynamic && p.out_length > 0) {
-        s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
-      }
-      s.tile_t = std::max(s.tile_t, 1);
+      s.tile_t = fit_rows(s.tile_t);
       note(
           fmt::format("tile_t={}: one input channel, stride {} < kernel_size {}: taps in {} "
                       "classes of up to {}, whose weights stay in registers while each input "
@@ -161,10 +155,7 @@ Schedule plan(const Problem& p, Isa isa, std::vector<std::string>* why) {
   if (dw_long) {
     s.tile_oc_vecs = 1;
     s.tile_t = registers == 32 ? 14 : 10;
-    if (!p.length_is_dynamic && p.out_length > 0) {
-      s.tile_t = static_cast<int>(std::min<std::int64_t>(s.tile_t, p.out_length));
-    }
-    s.tile_t = std::max(s.tile_t, 1);
+    s.tile_t = fit_rows(s.tile_t);
     note(
         fmt::format("tile_t={} tile_oc_vecs=1: depthwise kernel_size={} >= 8, a tall tile reuses "
                     "each input row across a group of taps held in registers",
