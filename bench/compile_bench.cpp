@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/pipeline.hpp"
+#include "compiler/problem.hpp"
+#include "compiler/schedule/schedule.hpp"
 #include "convjit/convjit.hpp"
 #include "harness/suite.hpp"
 
@@ -41,6 +44,21 @@ void compile_miss(benchmark::State& state, const convjit::harness::SuiteShape& s
   state.counters["code_bytes"] = static_cast<double>(code_bytes);
   state.counters["compile_us"] =
       s.misses == 0 ? 0.0 : static_cast<double>(s.compile_ns_total) / 1e3 / s.misses;
+}
+
+/// The whole pass pipeline (plan_kernel, lower_conv and every pass to prune_loops) of one
+/// suite shape at its default schedule for `isa`: what lowering the one scheduled IR costs.
+void lower_scheduled(benchmark::State& state, const convjit::harness::SuiteShape& shape,
+                     convjit::Isa isa) {
+  namespace detail = convjit::detail;
+  const detail::Problem p = detail::make_problem(shape.spec(), shape.input_shape());
+  const detail::Schedule s = detail::default_schedule(p, isa);
+  std::size_t variables = 0;  // kept live so the lowering is not optimized away
+  for (auto _ : state) {
+    const detail::ir::Func f = detail::ir::lower_scheduled(p, s);
+    variables += f.vars.size();
+    benchmark::DoNotOptimize(variables);
+  }
 }
 
 /// Jit::compile of a cached key: the lookup a layer pays on every call.
@@ -92,6 +110,11 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("compile_dynamic_length/" + shape.name).c_str(),
                                    [shape](benchmark::State& st) { compile_miss(st, shape, true); })
           ->Unit(benchmark::kMicrosecond);
+      for (const convjit::Isa isa : {convjit::Isa::kAvx2, convjit::Isa::kAvx512})
+        benchmark::RegisterBenchmark(
+            ("lower_scheduled/" + std::string(convjit::isa_name(isa)) + "/" + shape.name).c_str(),
+            [shape, isa](benchmark::State& st) { lower_scheduled(st, shape, isa); })
+            ->Unit(benchmark::kMicrosecond);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "convjit_compile_bench: %s\n", e.what());

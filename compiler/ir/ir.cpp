@@ -26,12 +26,35 @@ Stmt wrap(StmtNode n) {
 
 }  // namespace
 
-Expr::Expr(std::int64_t value) {
+namespace {
+
+std::shared_ptr<const ExprNode> const_node(std::int64_t value) {
   auto n = std::make_shared<ExprNode>();
   n->op = ExprOp::kConst;
   n->value = value;
-  node_ = std::move(n);
+  return n;
 }
+
+/// The small constants, made once: tile offsets and loop bounds are mostly these, and the
+/// passes make them by the thousand.
+constexpr std::int64_t kSharedConstMin = -64, kSharedConstEnd = 1024;
+
+const std::vector<std::shared_ptr<const ExprNode>>& shared_consts() {
+  static const std::vector<std::shared_ptr<const ExprNode>> consts = [] {
+    std::vector<std::shared_ptr<const ExprNode>> v;
+    v.reserve(static_cast<std::size_t>(kSharedConstEnd - kSharedConstMin));
+    for (std::int64_t c = kSharedConstMin; c < kSharedConstEnd; ++c) v.push_back(const_node(c));
+    return v;
+  }();
+  return consts;
+}
+
+}  // namespace
+
+Expr::Expr(std::int64_t value)
+    : node_(value >= kSharedConstMin && value < kSharedConstEnd
+                ? shared_consts()[static_cast<std::size_t>(value - kSharedConstMin)]
+                : const_node(value)) {}
 
 bool Expr::is_const(std::int64_t* value) const {
   if (!node_ || node_->op != ExprOp::kConst) return false;

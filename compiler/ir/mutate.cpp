@@ -10,74 +10,157 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-VReg map_reg(const VReg& r, const ExprFn& fe) {
-  return VReg{r.array, fe(r.index)};
+bool same(const Expr& a, const Expr& b) {
+  return a.operator->() == b.operator->();
 }
-Access map_access(const Access& a, const ExprFn& fe) {
-  return Access{a.buffer, fe(a.index)};
+
+}  // namespace
+
+Expr with_operands(const Expr& e, Expr a, Expr b) {
+  if (same(a, e->a) && same(b, e->b)) return e;
+  auto n = std::make_shared<ExprNode>();
+  n->op = e->op;
+  n->a = std::move(a);
+  n->b = std::move(b);
+  return Expr(std::move(n));
 }
+
+namespace {
+
+/// Copy on write: a pass that changes nothing below a node gets the node itself back, so
+/// the passes allocate only what they change (the pipeline's cost, docs/ir.md).
+struct Rebuild {
+  const ExprFn& fe;
+  bool changed = false;
+
+  Expr operator()(const Expr& e) {
+    Expr m = fe(e);
+    changed = changed || !same(m, e);
+    return m;
+  }
+  VReg operator()(const VReg& r) { return VReg{r.array, (*this)(r.index)}; }
+  Access operator()(const Access& a) { return Access{a.buffer, (*this)(a.index)}; }
+};
 
 }  // namespace
 
 Expr mutate_operands(const Expr& e, const ExprFn& fe) {
   if (e->op == ExprOp::kConst || e->op == ExprOp::kVar) return e;
-  auto n = std::make_shared<ExprNode>(*e);
-  n->a = fe(e->a);
-  n->b = fe(e->b);
-  return Expr(std::move(n));
+  return with_operands(e, fe(e->a), fe(e->b));
 }
 
 Stmt mutate_children(const Stmt& s, const ExprFn& fe, const StmtFn& fs) {
+  Rebuild m{fe};
+  auto child = [&](const Stmt& c) {
+    Stmt r = fs(c);
+    m.changed = m.changed || r != c;
+    return r;
+  };
+  // Each case maps its operands first and builds a node only when one of them changed.
   return std::visit(
       Overloaded{
           [&](const For& n) {
-            return For::make(n.var, fe(n.min), fe(n.extent), n.kind, n.tag, fs(n.body));
+            Expr lo = m(n.min), extent = m(n.extent);
+            Stmt body = child(n.body);
+            return m.changed ? For::make(n.var, lo, extent, n.kind, n.tag, body) : s;
           },
           [&](const Block& n) {
-            std::vector<Stmt> out;
-            out.reserve(n.stmts.size());
-            for (const Stmt& c : n.stmts) out.push_back(fs(c));
-            return Block::make(std::move(out));
+            std::vector<Stmt> out;  // filled from the first changed child on
+            for (std::size_t i = 0; i < n.stmts.size(); ++i) {
+              Stmt c = fs(n.stmts[i]);
+              if (!m.changed && c != n.stmts[i]) {
+                m.changed = true;
+                out.reserve(n.stmts.size());
+                out.assign(n.stmts.begin(), n.stmts.begin() + static_cast<std::ptrdiff_t>(i));
+              }
+              if (m.changed) out.push_back(std::move(c));
+            }
+            return m.changed ? Block::make(std::move(out)) : s;
           },
-          [&](const Let& n) { return Let::make(n.var, fe(n.value), fs(n.body)); },
-          [&](const Alloc& n) { return Alloc::make(n.arrays, fs(n.body)); },
-          [&](const Zero& n) { return Zero::make(map_reg(n.dst, fe)); },
+          [&](const Let& n) {
+            Expr value = m(n.value);
+            Stmt body = child(n.body);
+            return m.changed ? Let::make(n.var, value, body) : s;
+          },
+          [&](const Alloc& n) {
+            Stmt body = child(n.body);
+            return m.changed ? Alloc::make(n.arrays, body) : s;
+          },
+          [&](const Zero& n) {
+            VReg dst = m(n.dst);
+            return m.changed ? Zero::make(dst) : s;
+          },
           [&](const Load& n) {
-            return Load::make(map_reg(n.dst, fe), map_access(n.src, fe), fe(n.valid_lanes),
-                              n.lane_stride);
+            VReg dst = m(n.dst);
+            Access src = m(n.src);
+            Expr lanes = m(n.valid_lanes);
+            return m.changed ? Load::make(dst, src, lanes, n.lane_stride) : s;
           },
           [&](const Broadcast& n) {
-            return Broadcast::make(map_reg(n.dst, fe), map_access(n.src, fe));
+            VReg dst = m(n.dst);
+            Access src = m(n.src);
+            return m.changed ? Broadcast::make(dst, src) : s;
           },
           [&](const Fma& n) {
-            return Fma::make(map_reg(n.acc, fe), map_reg(n.a, fe), map_reg(n.b, fe));
+            VReg acc = m(n.acc), x = m(n.a), y = m(n.b);
+            return m.changed ? Fma::make(acc, x, y) : s;
           },
           [&](const AddFrom& n) {
-            return AddFrom::make(map_reg(n.dst, fe), map_access(n.src, fe), fe(n.valid_lanes),
-                                 n.lane_stride);
+            VReg dst = m(n.dst);
+            Access src = m(n.src);
+            Expr lanes = m(n.valid_lanes);
+            return m.changed ? AddFrom::make(dst, src, lanes, n.lane_stride) : s;
           },
-          [&](const Activate& n) { return Activate::make(map_reg(n.dst, fe), n.activation); },
+          [&](const Activate& n) {
+            VReg dst = m(n.dst);
+            return m.changed ? Activate::make(dst, n.activation) : s;
+          },
           [&](const Store& n) {
-            return Store::make(map_reg(n.src, fe), map_access(n.dst, fe), fe(n.valid_lanes),
-                               n.lane_stride, n.nontemporal);
+            VReg src = m(n.src);
+            Access dst = m(n.dst);
+            Expr lanes = m(n.valid_lanes);
+            return m.changed ? Store::make(src, dst, lanes, n.lane_stride, n.nontemporal) : s;
           },
-          [&](const Prefetch& n) { return Prefetch::make(map_access(n.src, fe)); },
+          [&](const Prefetch& n) {
+            Access src = m(n.src);
+            return m.changed ? Prefetch::make(src) : s;
+          },
           [&](const Transpose& n) {
-            return Transpose::make(map_access(n.src, fe), map_access(n.dst, fe), fe(n.rows),
-                                   fe(n.cols));
+            Access src = m(n.src), dst = m(n.dst);
+            Expr rows = m(n.rows), cols = m(n.cols);
+            return m.changed ? Transpose::make(src, dst, rows, cols) : s;
           },
           [&](const AxisActivation& n) {
-            return AxisActivation::make(n.activation, map_access(n.src, fe), fe(n.src_stride),
-                                        fe(n.count), map_access(n.dst, fe), fe(n.dst_stride));
+            Access src = m(n.src);
+            Expr src_stride = m(n.src_stride), count = m(n.count);
+            Access dst = m(n.dst);
+            Expr dst_stride = m(n.dst_stride);
+            return m.changed
+                       ? AxisActivation::make(n.activation, src, src_stride, count, dst, dst_stride)
+                       : s;
           },
       },
       s->node);
 }
 
 Expr substitute(const Expr& e, int var, const Expr& value) {
-  if (e->op == ExprOp::kVar) return e->var == var ? value : e;
-  if (e->op == ExprOp::kConst) return e;
-  return mutate_operands(e, [&](const Expr& x) { return substitute(x, var, value); });
+  switch (e->op) {
+    case ExprOp::kConst: return e;
+    case ExprOp::kVar: return e->var == var ? value : e;
+    default: return with_operands(e, substitute(e->a, var, value), substitute(e->b, var, value));
+  }
+}
+
+Expr substitute(const Expr& e, const Bindings& bindings) {
+  switch (e->op) {
+    case ExprOp::kConst: return e;
+    case ExprOp::kVar:
+      for (auto it = bindings.rbegin(); it != bindings.rend(); ++it) {
+        if (it->first == e->var) return it->second;
+      }
+      return e;
+    default: return with_operands(e, substitute(e->a, bindings), substitute(e->b, bindings));
+  }
 }
 
 Stmt substitute(const Stmt& s, int var, const Expr& value) {

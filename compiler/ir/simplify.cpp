@@ -36,6 +36,7 @@ Expr fold(const Expr& e) {
       if (ca) return fold(e->b + e->a);
       if (cb) {
         const auto [x, c] = split_offset(e->a);
+        if (c == 0 && b > 0) return e;  // already x + b
         return add_const(x, c + b);
       }
       return e;
@@ -45,6 +46,7 @@ Expr fold(const Expr& e) {
       if (same_var(e->a, e->b)) return 0;
       if (cb) {
         const auto [x, c] = split_offset(e->a);
+        if (c == 0 && b > 0) return e;  // already x - b
         return add_const(x, c - b);
       }
       return e;
@@ -75,26 +77,42 @@ Expr fold(const Expr& e) {
   return e;
 }
 
-Stmt simplify_stmt(const Stmt& s) {
+Stmt simplify_stmt(const Stmt& s, Bindings& bound) {
   if (const auto* n = as<Let>(s)) {
-    const Expr v = simplify(n->value);
-    if (v.is_const()) return simplify_stmt(substitute(n->body, n->var, v));
-    return Let::make(n->var, v, simplify_stmt(n->body));
+    const Expr v = simplify(n->value, bound);
+    if (v.is_const()) {
+      bound.emplace_back(n->var, v);
+      Stmt body = simplify_stmt(n->body, bound);
+      bound.pop_back();
+      return body;
+    }
+    Stmt body = simplify_stmt(n->body, bound);
+    return v.operator->() == n->value.operator->() && body == n->body ? s
+                                                                      : Let::make(n->var, v, body);
   }
   return mutate_children(
-      s, [](const Expr& e) { return simplify(e); }, simplify_stmt);
+      s, [&](const Expr& e) { return simplify(e, bound); },
+      [&](const Stmt& c) { return simplify_stmt(c, bound); });
 }
 
 }  // namespace
 
+Expr simplify(const Expr& e, const Bindings& bound) {
+  switch (e->op) {
+    case ExprOp::kConst: return e;
+    case ExprOp::kVar: return bound.empty() ? e : substitute(e, bound);
+    default: return fold(with_operands(e, simplify(e->a, bound), simplify(e->b, bound)));
+  }
+}
+
 Expr simplify(const Expr& e) {
-  if (e->op == ExprOp::kConst || e->op == ExprOp::kVar) return e;
-  return fold(mutate_operands(e, [](const Expr& x) { return simplify(x); }));
+  return simplify(e, Bindings{});
 }
 
 Func simplify(const Func& f) {
   Func out = f;
-  out.body = simplify_stmt(f.body);
+  Bindings bound;
+  out.body = simplify_stmt(f.body, bound);
   for (BufferDecl& b : out.buffers) b.size = simplify(b.size);
   return out;
 }

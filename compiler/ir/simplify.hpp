@@ -3,10 +3,14 @@
 #pragma once
 
 #include "compiler/ir/ir.hpp"
+#include "compiler/ir/mutate.hpp"
 
 namespace convjit::detail::ir {
 
 Expr simplify(const Expr& e);
+/// simplify(substitute(e, bound)) in one walk: bound variables become their values (which
+/// are taken as they are, already simplified) and the expression folds around them.
+Expr simplify(const Expr& e, const Bindings& bound);
 Func simplify(const Func& f);
 
 }  // namespace convjit::detail::ir

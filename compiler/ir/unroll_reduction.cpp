@@ -1,6 +1,7 @@
 #include "compiler/ir/unroll_reduction.hpp"
 
 #include "compiler/ir/mutate.hpp"
+#include "compiler/ir/simplify.hpp"
 
 namespace convjit::detail::ir {
 namespace {
@@ -14,14 +15,17 @@ struct Splitter {
   Stmt run(const Stmt& s) {
     if (const auto* n = as<For>(s); n && n->var == var && n->kind == ForKind::kSerial) {
       const Stmt body = run(n->body);
-      const Expr groups = floor_div(n->extent, factor);
+      // The new bounds and index are simplified here, so the IR stays simplified for the
+      // passes after this one (unroll_loops and prune_loops simplify only what they bind).
+      const Expr groups = simplify(floor_div(n->extent, factor));
       const Expr io = make_var(inner, f.vars[inner]), oo = make_var(outer, f.vars[outer]);
-      const Expr index = n->min + oo * factor + io;
+      const Expr index = simplify(n->min + oo * factor + io);
       Stmt main = For::make(
           outer, 0, groups, ForKind::kSerial, n->tag,
           For::make(inner, 0, factor, ForKind::kUnrolled, "", substitute(body, var, index)));
-      Stmt rest = For::make(var, n->min + groups * factor, n->extent - groups * factor,
-                            ForKind::kSerial, "remainder", body);
+      Stmt rest =
+          For::make(var, simplify(n->min + groups * factor), simplify(n->extent - groups * factor),
+                    ForKind::kSerial, "remainder", body);
       return Block::make({main, rest});
     }
     return mutate_children(
