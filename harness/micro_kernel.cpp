@@ -70,7 +70,7 @@ void no_driver(const void*, const detail::KernelArgs*) {}
 MicroKernelResult time_case(const Case& c, const detail::ir::ScheduledIr& scheduled,
                             const KernelPlan& plan, const std::string& broadcast, double peak,
                             double seconds) {
-  const ConvCodeGenerator code(plan, scheduled.full_leaves(), scheduled.tail_leaves(), nullptr,
+  const ConvCodeGenerator code(plan, scheduled.full_block(), scheduled.tail_block(), nullptr,
                                &no_driver);
   const std::int64_t steps = kTiles * plan.ur_t;
   const std::int64_t length = (steps - 1) * plan.stride + (plan.K - 1) * plan.dilation + 1;

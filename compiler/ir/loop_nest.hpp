@@ -31,7 +31,9 @@ struct LoopNestSummary {
   bool has_interior = false;
 };
 
-/// Walks `f` (scheduled, after the whole pipeline).
+/// Walks `f`: the loop order (path, channels_swept, time_outside_channels) from the loop nest
+/// (ScheduledIr::nest) on; the tile's counts need the whole pipeline's unrolled registers
+/// (ScheduledIr::func).
 LoopNestSummary summarize_loop_nest(const Func& f);
 
 }  // namespace convjit::detail::ir

@@ -86,10 +86,10 @@ class Lowering {
     return f_;
   }
 
-  /// The interior register tiles alone (lower_interior_tiles): the same tile code as run(),
-  /// for the first full block and the tail block of group 0, at output step `t`.
-  InteriorTiles interior_tiles() {
-    begin_func("interior_tiles");
+  /// The register tiles alone (lower_register_tiles): the same tile code as run(), for the
+  /// first full block and the tail block of group 0, at output step `t`: interior and edge.
+  RegisterTiles register_tiles() {
+    begin_func("register_tiles");
     lout_ = f_.var_expr("Lout");
     pad_ = f_.var_expr("pad_left");
     const Expr t0 = f_.var_expr("t");
@@ -98,15 +98,20 @@ class Lowering {
     const std::int64_t channels = plan_.depthwise ? p_.in_channels : p_.oc_per_group;
     const std::int64_t full = channels / bw, rest = channels % bw;
     const std::int64_t bic = layout_ic_block(p_, f_.weights);
-    auto tile = [&](const OcBlock& ob) {
-      return plan_.depthwise ? depthwise_tile(0, ob, t0, rows, false)
-                             : direct_tile(0, ob, IcBlock{0, bic, 0, true, true}, t0, rows, false);
+    auto tile = [&](const OcBlock& ob, int tile_rows, bool clipped) {
+      return plan_.depthwise
+                 ? depthwise_tile(0, ob, t0, tile_rows, clipped)
+                 : direct_tile(0, ob, IcBlock{0, bic, 0, true, true}, t0, tile_rows, clipped);
     };
-    InteriorTiles out;
-    if (full > 0) out.full = tile(OcBlock{0, 0, cols});
+    RegisterTiles out;
+    if (full > 0) {
+      out.full = tile(OcBlock{0, 0, cols}, rows, false);
+      out.full_edge = tile(OcBlock{0, 0, cols}, 1, true);
+    }
     if (rest > 0) {
-      out.tail =
-          tile(OcBlock{full * bw, full, static_cast<int>((rest + plan_.lanes - 1) / plan_.lanes)});
+      const OcBlock tail{full * bw, full, static_cast<int>((rest + plan_.lanes - 1) / plan_.lanes)};
+      out.tail = tile(tail, rows, false);
+      out.tail_edge = tile(tail, 1, true);
     }
     out.func = f_;
     return out;
@@ -548,8 +553,8 @@ Func lower_conv(const Problem& p, const LowerPlan& plan) {
   return Lowering(p, plan).run();
 }
 
-InteriorTiles lower_interior_tiles(const Problem& p, const LowerPlan& plan) {
-  return Lowering(p, plan).interior_tiles();
+RegisterTiles lower_register_tiles(const Problem& p, const LowerPlan& plan) {
+  return Lowering(p, plan).register_tiles();
 }
 
 }  // namespace convjit::detail::ir

@@ -42,17 +42,19 @@ LowerPlan unscheduled_plan(const Problem& p);
 /// Lowers `p` under `plan`. Lengths stay symbolic: N and L are parameters.
 Func lower_conv(const Problem& p, const LowerPlan& plan);
 
-/// The interior register tiles of `p` under a scheduled `plan`, as lower_conv builds them
-/// (the same code), without the loop nest around them: the tile of the first full block and
-/// of the tail block of group 0 at output step `t` (undefined where the plan has none).
+/// The register tiles of `p` under a scheduled `plan`, as lower_conv builds them (the same
+/// code), without the loop nest around them: for the first full channel block and the tail
+/// block of group 0 at output step `t` (undefined where the plan has none), the interior tile
+/// (tile_t rows, every tap) and the edge tile (one row, the taps in range).
 /// Direct tiles reduce one ic block (KernelPlan::ic_block) and apply the whole epilogue: in
 /// the Xbyak column the first block's zeroing and the last block's epilogue are run-time
 /// choices (ColumnArgs::accumulate, ::partial), where lower_conv writes a tile per ic block.
 /// Cheap (tens of nodes): the Xbyak backend walks these on every compile.
-struct InteriorTiles {
-  Func func;        ///< buffers, registers and variables the tiles refer to; body unset
-  Stmt full, tail;  ///< Alloc statements
+struct RegisterTiles {
+  Func func;                  ///< buffers, registers and variables the tiles refer to; body unset
+  Stmt full, tail;            ///< interior tiles (Alloc statements)
+  Stmt full_edge, tail_edge;  ///< edge tiles (Alloc statements)
 };
-InteriorTiles lower_interior_tiles(const Problem& p, const LowerPlan& plan);
+RegisterTiles lower_register_tiles(const Problem& p, const LowerPlan& plan);
 
 }  // namespace convjit::detail::ir

@@ -66,13 +66,18 @@ Func lower_unscheduled(const Problem& p) {
 
 namespace {
 
-Func lower_planned(const Problem& p, const std::shared_ptr<const KernelPlan>& plan) {
+/// The loop nest: every loop where it runs, register tiles still as unrolled loops.
+Func lower_nest(const Problem& p, const std::shared_ptr<const KernelPlan>& plan) {
   Func f = after("lower_conv", lower_conv(p, lower_plan_of(plan)));
   f = after("fold_full_lanes", fold_full_lanes(f));
   f = after("restrict_to_call_ranges", restrict_to_call_ranges(f));
-  f = after("sweep_channel_blocks", sweep_channel_blocks(f));
+  return after("sweep_channel_blocks", sweep_channel_blocks(f));
+}
+
+/// The rest: the nest simplified, the reduction unrolled, the tiles' registers explicit.
+Func lower_tiles(Func f, const KernelPlan& plan) {
   f = after("simplify", simplify(f));
-  f = after("unroll_reduction", unroll_reduction(f, plan->schedule.unroll_k, plan->unroll_ic));
+  f = after("unroll_reduction", unroll_reduction(f, plan.schedule.unroll_k, plan.unroll_ic));
   f = after("unroll_loops", unroll_loops(f), true);
   return after("prune_loops", prune_loops(f), true);
 }
@@ -80,38 +85,49 @@ Func lower_planned(const Problem& p, const std::shared_ptr<const KernelPlan>& pl
 }  // namespace
 
 Func lower_scheduled(const Problem& p, const Schedule& s) {
-  return lower_planned(p, std::make_shared<const KernelPlan>(plan_kernel(p, s)));
+  const auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));
+  return lower_tiles(lower_nest(p, plan), *plan);
 }
 
 ScheduledIr::ScheduledIr(const Problem& p, const Schedule& s)
     : plan_(std::make_shared<const KernelPlan>(plan_kernel(p, s))) {}
 
-const Func& ScheduledIr::func() const {
-  std::call_once(lowered_, [this] {
-    func_ = std::make_shared<const Func>(lower_planned(plan_->problem, plan_));
+const Func& ScheduledIr::nest() const {
+  std::call_once(nest_lowered_, [this] {
+    nest_ = std::make_shared<const Func>(lower_nest(plan_->problem, plan_));
   });
+  return *nest_;
+}
+
+const Func& ScheduledIr::func() const {
+  std::call_once(lowered_,
+                 [this] { func_ = std::make_shared<const Func>(lower_tiles(nest(), *plan_)); });
   return *func_;
 }
 
-const InteriorTiles& ScheduledIr::tiles() const {
+const RegisterTiles& ScheduledIr::tiles() const {
   std::call_once(tiles_lowered_, [this] {
-    auto tiles = std::make_shared<const InteriorTiles>(
-        lower_interior_tiles(plan_->problem, lower_plan_of(plan_)));
-    if (tiles->full) full_leaves_ = match_tile(tiles->func, tiles->full);
-    if (tiles->tail) tail_leaves_ = match_tile(tiles->func, tiles->tail);
+    auto tiles = std::make_shared<const RegisterTiles>(
+        lower_register_tiles(plan_->problem, lower_plan_of(plan_)));
+    auto read = [&](const Stmt& interior, const Stmt& edge, BlockTiles& out) {
+      if (interior) out.interior = match_tile(tiles->func, interior);
+      if (edge) out.edge = match_tile(tiles->func, edge);
+    };
+    read(tiles->full, tiles->full_edge, full_block_);
+    read(tiles->tail, tiles->tail_edge, tail_block_);
     tiles_ = std::move(tiles);
   });
   return *tiles_;
 }
 
-const TileLeaves& ScheduledIr::full_leaves() const {
+const BlockTiles& ScheduledIr::full_block() const {
   tiles();
-  return full_leaves_;
+  return full_block_;
 }
 
-const TileLeaves& ScheduledIr::tail_leaves() const {
+const BlockTiles& ScheduledIr::tail_block() const {
   tiles();
-  return tail_leaves_;
+  return tail_block_;
 }
 
 }  // namespace convjit::detail::ir

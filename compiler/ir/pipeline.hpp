@@ -26,31 +26,38 @@ Func lower_unscheduled(const Problem& p);
 Func lower_scheduled(const Problem& p, const Schedule& s);
 
 /// The scheduled IR of one (Problem, Schedule): planned at once (plan_kernel, which throws
-/// when the schedule is illegal) and lowered by lower_scheduled on first use, once, from any
-/// thread. The Jit hands one to the chosen backend: the LLVM backend lowers it at once and
-/// translates it; the Xbyak backend walks its interior register tiles (tiles(): the same
-/// tile code lower_conv runs, without the nest, a few microseconds), mapping each leaf to an
-/// emitter call, and runs its driver loops from the plan; it leaves the whole pipeline to
-/// whoever reads func() (`convjit asm --ir`, the tests), because the pipeline costs about
-/// ten times Xbyak's whole compile (docs/design.md).
+/// when the schedule is illegal) and lowered on first use, once, from any thread, in two
+/// stages: nest() (the loop nest) and func() (the whole pipeline, from nest()). The Jit hands
+/// one to the chosen backend:
+/// - the LLVM backend translates func();
+/// - the Xbyak backend reads its driver's loop order from nest(), and walks the register
+///   tiles, interior and edge (tiles(): the same tile code lower_conv runs, without the
+///   nest, a few microseconds), mapping each leaf to an emitter call. It does not unroll the
+///   IR (it unrolls as it emits): the unrolling passes cost more than its whole compile.
 class ScheduledIr {
  public:
   ScheduledIr(const Problem& p, const Schedule& s);
   const std::shared_ptr<const KernelPlan>& plan() const { return plan_; }
   const Problem& problem() const { return plan_->problem; }
+  /// The loop nest: the pipeline up to sweep_channel_blocks (lower_conv, fold_full_lanes,
+  /// restrict_to_call_ranges, sweep_channel_blocks), every loop where it runs and the
+  /// register tiles still unrolled loops. The Xbyak driver reads its loop order here.
+  const Func& nest() const;
+  /// The whole pipeline's output: nest() simplified, unrolled and pruned.
   const Func& func() const;
-  /// The interior register tiles (lower_interior_tiles), lowered on first use, once.
-  const InteriorTiles& tiles() const;
-  /// match_tile of tiles().full and .tail (empty where the plan has no such block).
-  const TileLeaves& full_leaves() const;
-  const TileLeaves& tail_leaves() const;
+  /// The register tiles (lower_register_tiles), lowered on first use, once.
+  const RegisterTiles& tiles() const;
+  /// match_tile of the full block's interior and edge tiles, and of the tail block's (empty
+  /// where the plan has no such block).
+  const BlockTiles& full_block() const;
+  const BlockTiles& tail_block() const;
 
  private:
   std::shared_ptr<const KernelPlan> plan_;
-  mutable std::once_flag lowered_, tiles_lowered_;
-  mutable std::shared_ptr<const Func> func_;
-  mutable std::shared_ptr<const InteriorTiles> tiles_;
-  mutable TileLeaves full_leaves_, tail_leaves_;
+  mutable std::once_flag nest_lowered_, lowered_, tiles_lowered_;
+  mutable std::shared_ptr<const Func> nest_, func_;
+  mutable std::shared_ptr<const RegisterTiles> tiles_;
+  mutable BlockTiles full_block_, tail_block_;
 };
 
 /// CONVJIT_DEBUG >= 2: pipelines print the IR after each pass.

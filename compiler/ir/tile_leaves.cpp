@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <initializer_list>
 #include <stdexcept>
 
 #include "compiler/ir/mutate.hpp"
@@ -64,17 +65,18 @@ std::string tile_leaf_order(const std::vector<TileLeafKind>& order) {
 bool TileLeaves::operator==(const TileLeaves& o) const {
   return order == o.order && rows == o.rows && cols == o.cols &&
          last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
-         taps == o.taps && channels == o.channels && fmas_per_step == o.fmas_per_step &&
-         prefetches == o.prefetches && bias == o.bias && activation == o.activation &&
-         nontemporal == o.nontemporal;
+         taps == o.taps && taps_checked == o.taps_checked && channels == o.channels &&
+         fmas_per_step == o.fmas_per_step && prefetches == o.prefetches && bias == o.bias &&
+         activation == o.activation && nontemporal == o.nontemporal;
 }
 
 std::string TileLeaves::to_string() const {
   return fmt::format(
-      "{}x{} tile (last column {} lanes): {}; {} taps x {} channels, {} FMAs each, {} input; "
+      "{}x{} tile (last column {} lanes): {}; {}{} taps x {} channels, {} FMAs each, {} input; "
       "{} prefetches; epilogue{}{}{}",
-      rows, cols, last_col_lanes, tile_leaf_order(order), taps, channels, fmas_per_step,
-      broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
+      rows, cols, last_col_lanes, tile_leaf_order(order), taps_checked ? "at most " : "", taps,
+      channels, fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches,
+      bias ? " bias" : "",
       activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
       nontemporal ? " streaming" : "");
 }
@@ -121,7 +123,12 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     // The reduction: the tap loop, an input-channel loop inside it (direct), loads and FMAs.
     const auto* taps = as<For>(s);
     if (taps == nullptr || taps->kind == ForKind::kUnrolled) not_a_tile("an unknown statement");
-    if (!taps->extent.is_const(&t.taps)) not_a_tile("a tap loop of run-time extent");
+    // Edge tiles run the taps in range: run-time bounds, at most K of them.
+    t.taps_checked = !taps->extent.is_const(&t.taps);
+    if (t.taps_checked) {
+      if (taps->tag != "taps in range") not_a_tile("a tap loop of run-time extent");
+      t.taps = f.problem.kernel;
+    }
     t.channels = 1;
     int fmas = 0, broadcasts = 0;
     visit(taps->body, [&](const Stmt& c) {
@@ -140,17 +147,33 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
   return t;
 }
 
-Stmt first_interior_tile(const Func& f) {
+namespace {
+
+/// The first register tile (Alloc) inside a loop whose tag is one of `tags`.
+Stmt first_tile_in(const Func& f, std::initializer_list<const char*> tags) {
   Stmt found;
   visit(f.body, [&](const Stmt& s) {
     if (found) return;
-    if (const auto* loop = as<For>(s); loop != nullptr && loop->tag == "interior tiles") {
-      visit(loop->body, [&](const Stmt& c) {
-        if (!found && as<Alloc>(c) != nullptr) found = c;
-      });
-    }
+    const auto* loop = as<For>(s);
+    if (loop == nullptr) return;
+    bool tagged = false;
+    for (const char* tag : tags) tagged = tagged || loop->tag == tag;
+    if (!tagged) return;
+    visit(loop->body, [&](const Stmt& c) {
+      if (!found && as<Alloc>(c) != nullptr) found = c;
+    });
   });
   return found;
+}
+
+}  // namespace
+
+Stmt first_interior_tile(const Func& f) {
+  return first_tile_in(f, {"interior tiles"});
+}
+
+Stmt first_edge_tile(const Func& f) {
+  return first_tile_in(f, {"left edge", "right edge"});
 }
 
 }  // namespace convjit::detail::ir

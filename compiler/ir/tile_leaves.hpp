@@ -31,7 +31,8 @@ struct TileLeaves {
   int cols = 0;                     ///< accumulator vectors per row
   int last_col_lanes = 0;           ///< lanes the last column stores (masked tail below lanes)
   bool broadcast_input = false;     ///< direct: one broadcast input per row; else vector loads
-  std::int64_t taps = 0;            ///< the tap loop's extent
+  std::int64_t taps = 0;            ///< the tap loop's extent (K when taps_checked)
+  bool taps_checked = false;        ///< edge tiles: only the taps in range run (run-time bounds)
   std::int64_t channels = 0;        ///< the input-channel loop's extent (1 without one)
   int fmas_per_step = 0;            ///< FMAs per (tap, channel) step: rows * cols
   int prefetches = 0;
@@ -50,5 +51,14 @@ TileLeaves match_tile(const Func& f, const Stmt& tile);
 
 /// The first interior tile ("interior tiles" loop) of `f`, or nullptr.
 Stmt first_interior_tile(const Func& f);
+/// The first edge tile ("left edge" or "right edge" loop) of `f`, or nullptr.
+Stmt first_edge_tile(const Func& f);
+
+/// The register tiles of one channel block (the plan's full block of columns, or the tail
+/// block): the interior tile (tile_t rows, every tap) and the edge tile (one row, the taps
+/// in range). Empty (rows 0) where the plan has no such block.
+struct BlockTiles {
+  TileLeaves interior, edge;
+};
 
 }  // namespace convjit::detail::ir

@@ -1,5 +1,5 @@
 // match_tile: the leaves of a register tile, as the Xbyak backend walks them
-// (compiler/ir/tile_leaves.hpp), read from lower_conv's nest and from lower_interior_tiles.
+// (compiler/ir/tile_leaves.hpp), read from lower_conv's nest and from lower_register_tiles.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -29,7 +29,7 @@ TEST(TileLeaves, DirectTileWithBiasActivationPrefetchAndAMaskedTail) {
   s.block_t = 0;
   s.prefetch_distance = 512;
   const ScheduledIr ir(p, s);
-  const TileLeaves& full = ir.full_leaves();
+  const TileLeaves& full = ir.full_block().interior;
   EXPECT_EQ(full.order, (std::vector<K>{K::kZero, K::kPrefetch, K::kReduction, K::kEpilogue}));
   EXPECT_EQ(full.rows, 6);
   EXPECT_EQ(full.cols, 2);
@@ -42,24 +42,43 @@ TEST(TileLeaves, DirectTileWithBiasActivationPrefetchAndAMaskedTail) {
   EXPECT_GT(full.prefetches, 0);
   EXPECT_TRUE(full.bias);
   EXPECT_EQ(full.activation, Activation::kRelu);
-  const TileLeaves& tail = ir.tail_leaves();
+  EXPECT_FALSE(full.taps_checked);
+  const TileLeaves& tail = ir.tail_block().interior;
   EXPECT_EQ(tail.cols, 1);
   EXPECT_EQ(tail.last_col_lanes, 8);
+  // The edge tile: one row, the taps in range (at most 3), no prefetch, the same epilogue.
+  const TileLeaves& edge = ir.full_block().edge;
+  EXPECT_EQ(edge.order, (std::vector<K>{K::kZero, K::kReduction, K::kEpilogue}));
+  EXPECT_EQ(edge.rows, 1);
+  EXPECT_EQ(edge.cols, 2);
+  EXPECT_TRUE(edge.taps_checked);
+  EXPECT_EQ(edge.taps, 3);
+  EXPECT_EQ(edge.channels, 24);
+  EXPECT_EQ(edge.prefetches, 0);
+  EXPECT_TRUE(edge.bias);
+  EXPECT_EQ(edge.activation, Activation::kRelu);
+  EXPECT_EQ(ir.tail_block().edge.last_col_lanes, 8);
   // The tiles the Xbyak backend walks are lower_conv's.
   const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
   EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), full) << full.to_string();
+  EXPECT_EQ(match_tile(lowered, first_edge_tile(lowered)), edge) << edge.to_string();
 }
 
 TEST(TileLeaves, DepthwiseTileLoadsVectorsAndStreams) {
   const Problem p = problem("filters=512,kernel_size=7,groups=512,padding=same", {8, 1024, 512});
   const ScheduledIr ir(p, default_schedule(p, Isa::kAvx2));
-  const TileLeaves& t = ir.full_leaves();
+  const TileLeaves& t = ir.full_block().interior;
   EXPECT_FALSE(t.broadcast_input);
   EXPECT_EQ(t.taps, 7);
   EXPECT_EQ(t.channels, 1);
   EXPECT_TRUE(t.nontemporal);
   EXPECT_TRUE(t.bias);
   EXPECT_EQ(t.rows * t.cols, t.fmas_per_step);
+  const TileLeaves& edge = ir.full_block().edge;
+  EXPECT_TRUE(edge.taps_checked);
+  EXPECT_EQ(edge.taps, 7);
+  EXPECT_FALSE(edge.broadcast_input);
+  EXPECT_TRUE(edge.nontemporal);
 }
 
 // lower_conv writes one tile per ic block: the middle ones start from the partial sums and
@@ -71,7 +90,8 @@ TEST(TileLeaves, InputChannelBlocksReadAndWritePartialSums) {
   s.loop_order = LoopOrder::kBatchChannelTime;
   const ScheduledIr ir(p, s);
   ASSERT_EQ(ir.plan()->ic_blocks, 3);
-  EXPECT_EQ(ir.full_leaves().channels, 32);
+  EXPECT_EQ(ir.full_block().interior.channels, 32);
+  EXPECT_EQ(ir.full_block().edge.channels, 32);
   const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
   std::vector<TileLeaves> tiles;
   ir::visit(lowered.body, [&](const Stmt& st) {
@@ -96,6 +116,27 @@ TEST(TileLeaves, RefusesStatementsThatAreNotATile) {
                                    plan_kernel(p, default_schedule(p, Isa::kAvx2)))));
   EXPECT_THROW(match_tile(f, f.body), std::logic_error);
   EXPECT_THROW(match_tile(f, Block::make({})), std::logic_error);
+}
+
+// A tap loop of run-time extent is a tile's only if it is the edge's "taps in range".
+TEST(TileLeaves, RefusesARunTimeTapLoopThatIsNotTheEdgesTapsInRange) {
+  const Problem p = problem("filters=16,kernel_size=3,padding=same", {1, 32, 16});
+  const ScheduledIr ir(p, default_schedule(p, Isa::kAvx2));
+  const RegisterTiles& tiles = ir.tiles();
+  const auto* alloc = as<Alloc>(tiles.full_edge);
+  ASSERT_NE(alloc, nullptr);
+  std::vector<Stmt> stmts = as<Block>(alloc->body)->stmts;
+  bool renamed = false;
+  for (Stmt& st : stmts) {
+    if (const auto* loop = as<For>(st); loop != nullptr && loop->tag == "taps in range") {
+      st = For::make(loop->var, loop->min, loop->extent, loop->kind, "some loop", loop->body);
+      renamed = true;
+    }
+  }
+  ASSERT_TRUE(renamed);
+  EXPECT_NO_THROW(match_tile(tiles.func, tiles.full_edge));
+  EXPECT_THROW(match_tile(tiles.func, Alloc::make(alloc->arrays, Block::make(stmts))),
+               std::logic_error);
 }
 
 }  // namespace

@@ -16,13 +16,14 @@ using namespace Xbyak::util;  // NOLINT: register names read like assembly
 
 template <class Vmm>
 ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& plan,
-                                  const ColumnVariant& variant, const ir::TileLeaves& tile,
+                                  const ColumnVariant& variant, const ir::BlockTiles& tiles,
                                   const char* what, EmitStats& stats)
     : c_(code),
       stats_(stats),
       p_(plan),
       v_(variant),
-      tile_(tile),
+      tile_(tiles.interior),
+      edge_(tiles.edge),
       what_(what),
       reg_args_(rdi),
       reg_in_(r8),
@@ -39,9 +40,17 @@ ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& pla
       reg_aw_(rdx),
       reg_k_(rcx),
       reg_ic_(rax) {
-  // The IR tile is the plan's: the edges (plan-driven) and the interior (tile-driven) must
-  // compute the same thing.
+  // The IR tiles are the plan's: the edges' groups of steps (plan-driven) and the tiles
+  // (IR-driven) must compute the same thing.
   const bool direct = plan.kind == KernelKind::kDirect;
+  const ir::TileLeaves& tile = tiles.interior;
+  const ir::TileLeaves& edge = tiles.edge;
+  CONVJIT_JIT_CHECK(!tile.taps_checked);
+  CONVJIT_JIT_CHECK(edge.rows == 1 && edge.cols == variant.vecs && edge.taps_checked);
+  CONVJIT_JIT_CHECK(edge.last_col_lanes == tile.last_col_lanes && edge.taps == tile.taps);
+  CONVJIT_JIT_CHECK(edge.channels == tile.channels && edge.prefetches == 0);
+  CONVJIT_JIT_CHECK(edge.broadcast_input == tile.broadcast_input && edge.bias == tile.bias);
+  CONVJIT_JIT_CHECK(edge.activation == tile.activation && edge.nontemporal == tile.nontemporal);
   CONVJIT_JIT_CHECK(tile.rows == plan.ur_t && tile.cols == variant.vecs);
   CONVJIT_JIT_CHECK(tile.last_col_lanes == variant.last_lanes);
   CONVJIT_JIT_CHECK(tile.broadcast_input == direct);
@@ -491,6 +500,27 @@ void ColumnEmitter<Vmm>::emit_tile_loop() {
 }
 
 template <class Vmm>
+void ColumnEmitter<Vmm>::emit_edge_step() {
+  for (const ir::TileLeafKind leaf : edge_.order) {
+    switch (leaf) {
+      case ir::TileLeafKind::kZero:
+      case ir::TileLeafKind::kLoadPartialSums: emit_zero(edge_.rows); break;
+      case ir::TileLeafKind::kPrefetch: break;  // edge tiles have none (checked above)
+      case ir::TileLeafKind::kReduction:
+        // Taps in range: checked against [0, L) at run time, one step.
+        if (p_.kind == KernelKind::kDirect) {
+          emit_direct_edge_taps();
+        } else {
+          emit_dw_edge_taps();
+        }
+        break;
+      case ir::TileLeafKind::kEpilogue: emit_output(edge_.rows); break;
+    }
+  }
+  stats_.edge_walk = ir::tile_leaf_order(edge_.order);
+}
+
+template <class Vmm>
 void ColumnEmitter<Vmm>::emit_interior_tile() {
   const bool direct = p_.kind == KernelKind::kDirect;
   for (const ir::TileLeafKind leaf : tile_.order) {
@@ -565,13 +595,7 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
   c_.sub(reg_inp_, reg_pad_);  // r14 = input position of tap 0 (may be < 0 or >= L)
   c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
   c_.add(reg_outp_, reg_out_);
-  emit_zero(1);
-  if (p_.kind == KernelKind::kDirect) {
-    emit_direct_edge_taps();
-  } else {
-    emit_dw_edge_taps();
-  }
-  emit_output(1);
+  emit_edge_step();
   c_.inc(reg_t_);
   c_.jmp(loop, c_.T_NEAR);
   c_.L(done);

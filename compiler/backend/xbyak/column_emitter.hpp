@@ -26,13 +26,13 @@ namespace convjit::detail {
 template <class Vmm>
 class ColumnEmitter {
  public:
-  /// `tile`: the variant's interior register tile of the scheduled IR
-  /// (ir::ScheduledIr::full_leaves / tail_leaves). The interior tile body is its leaves, in
-  /// its order, each mapped to one call (zero, prefetch, reduction, epilogue); the edges and
-  /// the driver's loops come from the plan the tile was lowered from, and the constructor
-  /// checks that the two agree.
+  /// `tiles`: the variant's register tiles of the scheduled IR (ir::ScheduledIr::full_block
+  /// / tail_block). The interior tile body and the edge's one-step body are their tiles'
+  /// leaves, in order, each mapped to one call (zero, prefetch, reduction, epilogue); the
+  /// edge's groups of steps and the driver's loops come from the plan the tiles were lowered
+  /// from, and the constructor checks that the two agree.
   ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& plan, const ColumnVariant& variant,
-                const ir::TileLeaves& tile, const char* what, EmitStats& stats);
+                const ir::BlockTiles& tiles, const char* what, EmitStats& stats);
   /// Emits the whole column function at the current position of `code`.
   void emit();
 
@@ -44,6 +44,7 @@ class ColumnEmitter {
   void emit_epilogue_and_ret();
   void emit_tile_loop();
   void emit_interior_tile();  // the IR tile's leaves, each mapped to its call
+  void emit_edge_step();      // the IR edge tile's leaves: one output step, taps checked
   void emit_edge_subroutine(Xbyak::Label& edge);
   void emit_zero(int rows);  // accumulators: zero, or (ic blocks) the partial sums at r15
   void emit_prefetch();
@@ -98,7 +99,8 @@ class ColumnEmitter {
   EmitStats& stats_;
   const KernelPlan& p_;
   const ColumnVariant& v_;
-  const ir::TileLeaves& tile_;
+  const ir::TileLeaves& tile_;  ///< the interior tile
+  const ir::TileLeaves& edge_;  ///< the edge tile
   const char* what_;
   bool in_interior_ = false;
   /// Records the FMAs of an interior loop body that just closed, if it is the first

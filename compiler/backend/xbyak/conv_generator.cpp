@@ -10,8 +10,8 @@ using namespace Xbyak::util;  // NOLINT: register names read like assembly
 namespace {
 
 template <class Vmm>
-void emit_variants(ConvCodeGenerator& code, const KernelPlan& plan, const ir::TileLeaves& full_tile,
-                   const ir::TileLeaves& tail_tile, Xbyak::Label& full, Xbyak::Label& tail,
+void emit_variants(ConvCodeGenerator& code, const KernelPlan& plan, const ir::BlockTiles& full_tile,
+                   const ir::BlockTiles& tail_tile, Xbyak::Label& full, Xbyak::Label& tail,
                    EmitStats& full_stats, EmitStats& tail_stats) {
   if (plan.full.present) {
     code.align(16);
@@ -31,8 +31,8 @@ ColumnFn label_fn(const Xbyak::Label& label) {
 
 }  // namespace
 
-ConvCodeGenerator::ConvCodeGenerator(const KernelPlan& plan, const ir::TileLeaves& full,
-                                     const ir::TileLeaves& tail, const void* self, DriverFn driver)
+ConvCodeGenerator::ConvCodeGenerator(const KernelPlan& plan, const ir::BlockTiles& full,
+                                     const ir::BlockTiles& tail, const void* self, DriverFn driver)
     : Xbyak::CodeGenerator(16384, Xbyak::AutoGrow), plan_(plan) {
   if (plan.fused_activation) {
     activation_ = std::make_unique<ActivationEmitter>(*this, plan.isa, plan.activation);

@@ -30,6 +30,7 @@ struct EmitStats {
   int interior_masked_ops = 0;     ///< masked loads/stores/FMAs in the interior
   int interior_prefetches = 0;     ///< prefetches per interior tile (KernelPlan::prefetch_lines)
   std::string tile_walk;           ///< the IR tile's leaves, as the interior emitted them
+  std::string edge_walk;           ///< the IR edge tile's leaves, as the edge emitted them
   int column_functions = 0;
 };
 
@@ -43,8 +44,9 @@ using DriverFn = void (*)(const void*, const KernelArgs*);
 class ConvCodeGenerator : public Xbyak::CodeGenerator {
  public:
   /// Emits everything and maps the code read+execute. `self` is passed to `driver`. `full`
-  /// and `tail`: the interior tiles of the scheduled IR the column functions walk.
-  ConvCodeGenerator(const KernelPlan& plan, const ir::TileLeaves& full, const ir::TileLeaves& tail,
+  /// and `tail`: the register tiles (interior and edge) of the scheduled IR the column
+  /// functions walk.
+  ConvCodeGenerator(const KernelPlan& plan, const ir::BlockTiles& full, const ir::BlockTiles& tail,
                     const void* self, DriverFn driver);
 
   const KernelPlan& plan() const { return plan_; }

@@ -20,7 +20,7 @@ namespace convjit::detail {
 class XbyakDriver final : public GeneratedKernel {
  public:
   /// Compiles `scheduled`: the micro-kernels (ColumnEmitter), whose interior tiles walk the
-  /// IR's (ScheduledIr::full_leaves, tail_leaves), and the driver's loops from the plan,
+  /// IR's (ScheduledIr::full_block, tail_block), and the driver's loops from the plan,
   /// which follow the IR's loop nest (tests/llvm/same_ir_test.cpp compares them with
   /// ir::summarize_loop_nest of the lowered IR).
   explicit XbyakDriver(std::shared_ptr<const ir::ScheduledIr> scheduled);
