@@ -206,7 +206,7 @@ class Lowering {
     }
     const int cols = plan_.tile_oc_vecs;
     acc_ = add_regs("acc", plan_.tile_t * cols);
-    w_ = add_regs("w", cols);
+    w_ = add_regs("w", std::max(plan_.tap_group, 1) * cols);
     x_ = add_regs("x", 1);
   }
 
@@ -312,6 +312,14 @@ class Lowering {
     prefetch_lines(t0, rows, clipped, cb.oc0, tile);
     const Expr w_index = ((jm * f_.weights.blocks + cb.wblock) * K() + k) * bw + j * lanes;
     const Expr pos = (t0 + i) * S() + k * D() - pad_;
+    if (!clipped && plan_.tap_group > 0) {
+      tile.push_back(tap_groups(jm, cb, t0, rows, c, valid));
+      tile.push_back(unrolled(
+          "i", rows,
+          unrolled("j", cols,
+                   epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
+      return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+    }
     Stmt reduce = Block::make({
         unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
         unrolled(
@@ -327,6 +335,43 @@ class Lowering {
         unrolled("j", cols,
                  epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
     return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+  }
+
+  /// The depthwise reduction in tap groups (LowerPlan::tap_group; stride 1, dilation below
+  /// the tile's rows): for each group of taps, their weights into registers w[kk*cols + j],
+  /// then each input row the group reads, in ascending order, loaded once per column and
+  /// multiplied into every accumulator whose tap reads it (row r feeds accumulator row
+  /// r - kk*d through the group's tap kk). Each accumulator still sees taps 0..K-1 in order,
+  /// as the edge's tap loop does. Unrolled loops whose bounds depend on the enclosing
+  /// unrolled variables (constants once unrolled), under the group loop "tap groups".
+  Stmt tap_groups(const Expr& jm, const OcBlock& cb, const Expr& t0, int rows, const Expr& c,
+                  const Expr& valid) {
+    const int cols = cb.cols;
+    const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width, d = p_.dilation;
+    const std::int64_t group = plan_.tap_group;
+    const Expr g = f_.var_expr("tap_group"), kk = f_.var_expr("kk"), r = f_.var_expr("r"),
+               j = f_.var_expr("j");
+    const Expr taps = min(group, K() - g * group);  // in this group
+    const Expr w_index = ((jm * f_.weights.blocks + cb.wblock) * K() + g * group + kk) * bw;
+    Stmt weights = For::make(kk->var, 0, taps, ForKind::kUnrolled, "",
+                             unrolled("j", cols,
+                                      Load::make(VReg{w_, kk * cols + j},
+                                                 Access{weights_, w_index + j * lanes}, lanes)));
+    // Row r of the group's input window: the taps kk with 0 <= r - kk*d < rows.
+    const Expr first_tap = max(ceil_div(r - (rows - 1), d), 0);
+    const Expr end_tap = min(floor_div(r, d) + 1, taps);
+    Stmt uses = For::make(
+        kk->var, first_tap, end_tap - first_tap, ForKind::kUnrolled, "",
+        Fma::make(VReg{acc_, (r - kk * d) * cols + j}, VReg{x_, 0}, VReg{w_, kk * cols + j}));
+    Stmt row = unrolled(
+        "j", cols,
+        Block::make({Load::make(VReg{x_, 0},
+                                Access{conv_src_, src_.at(n(), t0 - pad_ + g * (group * d) + r, c)},
+                                valid, 1),
+                     uses}));
+    Stmt rows_loop = For::make(r->var, 0, rows + (taps - 1) * d, ForKind::kUnrolled, "", row);
+    return For::make(g->var, 0, (p_.kernel + group - 1) / group, ForKind::kUnrolled, "tap groups",
+                     Block::make({weights, rows_loop}));
   }
 
   /// Bias, element-wise activation and the (masked) store of one accumulator; without
@@ -534,6 +579,7 @@ LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   plan.block_t = kp->block_t;
   plan.prefetch_lines = kp->prefetch_lines;
   plan.nontemporal_stores = kp->nontemporal;
+  plan.tap_group = kp->kind == KernelKind::kDepthwise ? kp->dw_tap_block : 0;
   plan.kernel_plan = std::move(kp);
   return plan;
 }

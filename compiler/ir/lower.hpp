@@ -28,6 +28,10 @@ struct LowerPlan {
   /// Lines each interior tile prefetches (KernelPlan::prefetch_lines); empty: none.
   std::vector<KernelPlan::PrefetchLine> prefetch_lines;
   bool nontemporal_stores = false;
+  /// Depthwise interior tiles, stride 1: taps in groups of this many, the group's weights in
+  /// registers and each input vector loaded once per group (KernelPlan::dw_tap_block); 0:
+  /// a tap loop that loads each input vector once per tap.
+  int tap_group = 0;
   /// The KernelPlan this view was taken from (null: unscheduled). Sets the Func's plan and
   /// weight layout.
   std::shared_ptr<const KernelPlan> kernel_plan;

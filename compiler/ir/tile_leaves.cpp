@@ -65,18 +65,18 @@ std::string tile_leaf_order(const std::vector<TileLeafKind>& order) {
 bool TileLeaves::operator==(const TileLeaves& o) const {
   return order == o.order && rows == o.rows && cols == o.cols &&
          last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
-         taps == o.taps && taps_checked == o.taps_checked && channels == o.channels &&
-         fmas_per_step == o.fmas_per_step && prefetches == o.prefetches && bias == o.bias &&
-         activation == o.activation && nontemporal == o.nontemporal;
+         taps == o.taps && taps_checked == o.taps_checked && tap_group == o.tap_group &&
+         channels == o.channels && fmas_per_step == o.fmas_per_step && prefetches == o.prefetches &&
+         bias == o.bias && activation == o.activation && nontemporal == o.nontemporal;
 }
 
 std::string TileLeaves::to_string() const {
   return fmt::format(
-      "{}x{} tile (last column {} lanes): {}; {}{} taps x {} channels, {} FMAs each, {} input; "
+      "{}x{} tile (last column {} lanes): {}; {}{} taps{} x {} channels, {} FMAs each, {} input; "
       "{} prefetches; epilogue{}{}{}",
       rows, cols, last_col_lanes, tile_leaf_order(order), taps_checked ? "at most " : "", taps,
-      channels, fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches,
-      bias ? " bias" : "",
+      tap_group > 0 ? fmt::format(" in groups of {}", tap_group) : std::string(), channels,
+      fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
       activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
       nontemporal ? " streaming" : "");
 }
@@ -122,12 +122,25 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     }
     // The reduction: the tap loop, an input-channel loop inside it (direct), loads and FMAs.
     const auto* taps = as<For>(s);
-    if (taps == nullptr || taps->kind == ForKind::kUnrolled) not_a_tile("an unknown statement");
+    if (taps == nullptr || (taps->kind == ForKind::kUnrolled && taps->tag != "tap groups")) {
+      not_a_tile("an unknown statement");
+    }
     // Edge tiles run the taps in range: run-time bounds, at most K of them.
     t.taps_checked = !taps->extent.is_const(&t.taps);
     if (t.taps_checked) {
       if (taps->tag != "taps in range") not_a_tile("a tap loop of run-time extent");
       t.taps = f.problem.kernel;
+    }
+    // Tap groups: an unrolled group loop; its first loop loads the group's weights, as many
+    // taps as the group holds (the first group is a whole one).
+    if (taps->tag == "tap groups") {
+      t.taps = f.problem.kernel;
+      const auto* group = as<Block>(taps->body);
+      const auto* weights =
+          group != nullptr && !group->stmts.empty() ? as<For>(group->stmts.front()) : nullptr;
+      if (weights == nullptr) not_a_tile("tap groups without a weight loop");
+      std::vector<std::int64_t> env(f.vars.size(), 0);
+      t.tap_group = static_cast<int>(eval(weights->extent, env.data()));
     }
     t.channels = 1;
     int fmas = 0, broadcasts = 0;

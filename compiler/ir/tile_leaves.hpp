@@ -33,8 +33,11 @@ struct TileLeaves {
   bool broadcast_input = false;     ///< direct: one broadcast input per row; else vector loads
   std::int64_t taps = 0;            ///< the tap loop's extent (K when taps_checked)
   bool taps_checked = false;        ///< edge tiles: only the taps in range run (run-time bounds)
-  std::int64_t channels = 0;        ///< the input-channel loop's extent (1 without one)
-  int fmas_per_step = 0;            ///< FMAs per (tap, channel) step: rows * cols
+  /// Depthwise: taps in groups of this many, their weights in registers, each input row
+  /// loaded once per group (the "tap groups" form); 0: a tap loop.
+  int tap_group = 0;
+  std::int64_t channels = 0;  ///< the input-channel loop's extent (1 without one)
+  int fmas_per_step = 0;      ///< FMAs per (tap, channel) step: rows * cols
   int prefetches = 0;
   bool bias = false;
   Activation activation = Activation::kLinear;  ///< element-wise, in registers

@@ -21,6 +21,7 @@ class Checker {
   Checker(const Func& f, const VerifyOptions& o, std::vector<std::string>& errors)
       : f_(f), o_(o), errors_(errors) {
     bound_.assign(f.vars.size(), false);
+    unrolled_.assign(f.vars.size(), false);
     bound_[Func::kVarN] = bound_[Func::kVarL] = true;
     live_.assign(f.regs.size(), false);
   }
@@ -38,6 +39,17 @@ class Checker {
         }
         return;
       default: expr(e->a, s); expr(e->b, s);
+    }
+  }
+
+  /// Whether `e` mentions only constants and the variables of enclosing unrolled loops.
+  bool unrolled_constant(const Expr& e) const {
+    if (!e.defined()) return false;
+    switch (e->op) {
+      case ExprOp::kConst: return true;
+      case ExprOp::kVar:
+        return e->var >= 0 && e->var < static_cast<int>(unrolled_.size()) && unrolled_[e->var];
+      default: return unrolled_constant(e->a) && unrolled_constant(e->b);
     }
   }
 
@@ -82,7 +94,14 @@ class Checker {
       expr(n->extent, s);
       if (n->kind == ForKind::kUnrolled) {
         if (o_.require_unrolled) error(s, "unrolled loop left after unrolling");
-        if (!n->extent.is_const()) error(s, "unrolled loop with a non-constant extent");
+        // Constant once the enclosing unrolled loops are unrolled (tap groups' bounds).
+        if (!unrolled_constant(n->min) || !unrolled_constant(n->extent)) {
+          error(s, "unrolled loop with a non-constant range");
+        }
+        unrolled_[n->var] = true;
+        bind(n->var, s, [&] { stmt(n->body); });
+        unrolled_[n->var] = false;
+        return;
       }
       bind(n->var, s, [&] { stmt(n->body); });
       return;
@@ -192,6 +211,7 @@ class Checker {
   const VerifyOptions& o_;
   std::vector<std::string>& errors_;
   std::vector<bool> bound_, live_;
+  std::vector<bool> unrolled_;  ///< variables of the enclosing unrolled loops
   int in_use_ = 0;
 };
 

@@ -163,5 +163,53 @@ TEST(Passes, OneKernelServesEveryLength) {
   }
 }
 
+// Depthwise tap groups (LowerPlan::tap_group) load each input row once per group of taps;
+// every accumulator still sees the taps in order, so the result is the tap loop's, bit for
+// bit, at every length (tails of lanes and of rows included), and in bounds.
+TEST(Passes, TapGroupsComputeTheTapLoopsBitsInBounds) {
+  struct Case {
+    const char* spec;
+    std::int64_t channels;
+    Isa isa;
+  };
+  const Case cases[] = {
+      {"filters=200,kernel_size=4,groups=200,padding=causal", 200, Isa::kAvx512},
+      {"filters=96,kernel_size=7,groups=96,dilation_rate=2,padding=same", 96, Isa::kAvx512},
+      {"filters=40,kernel_size=3,groups=40,padding=same,activation=relu", 40, Isa::kAvx2},
+      {"filters=36,kernel_size=5,groups=36,padding=valid", 36, Isa::kAvx2},
+  };
+  for (const Case& k : cases) {
+    const Problem p = make_problem(parse_spec(k.spec), {2, kDynamic, k.channels});
+    const auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, default_schedule(p, k.isa)));
+    ASSERT_GT(plan->dw_tap_block, 0) << k.spec << ": no tap groups to test";
+    LowerPlan grouped = lower_plan_of(plan);
+    ASSERT_EQ(grouped.tap_group, plan->dw_tap_block);
+    LowerPlan tap_loop = grouped;
+    tap_loop.tap_group = 0;
+    auto lowered = [&](const LowerPlan& lp) {
+      return unroll_loops(unroll_reduction(simplify(lower_conv(p, lp)), 1, 1));
+    };
+    const Func with_groups = lowered(grouped), without = lowered(tap_loop);
+    VerifyOptions o;
+    for (std::int64_t l = 0; l <= 40; ++l) o.lengths.push_back(l);
+    const auto errors = verify(with_groups, o);
+    EXPECT_TRUE(errors.empty()) << k.spec << ": " << errors.front();
+    for (std::int64_t l : {5, 6, 13, 29, 64}) {
+      GoldenCase c;
+      c.input = random_case_values(2 * l * k.channels, 11);
+      c.kernel = random_case_values(p.kernel * k.channels, 12);
+      c.bias = random_case_values(k.channels, 13);
+      const Problem pl = resolve_length(p, 2, l);
+      const std::vector<float> got = run_func(with_groups, pl, c);
+      EXPECT_EQ(got, run_func(without, pl, c)) << k.spec << " L=" << l;
+      const std::vector<float> want = run_func(lower_unscheduled(pl), pl, c);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-5) << k.spec << " L=" << l << " element " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace convjit::detail::ir::test

@@ -81,6 +81,26 @@ TEST(TileLeaves, DepthwiseTileLoadsVectorsAndStreams) {
   EXPECT_TRUE(edge.nontemporal);
 }
 
+// Short depthwise kernels reduce in tap groups: the group's weights in registers, each input
+// row loaded once per group. The IR says so, and the Xbyak emitter reads it from the IR.
+TEST(TileLeaves, ShortDepthwiseTilesReduceInTapGroups) {
+  const Problem p =
+      problem("filters=1536,kernel_size=4,groups=1536,padding=causal", {4, 2048, 1536});
+  const ScheduledIr ir(p, default_schedule(p, Isa::kAvx512));
+  ASSERT_GT(ir.plan()->dw_tap_block, 1);
+  const TileLeaves& t = ir.full_block().interior;
+  EXPECT_EQ(t.tap_group, ir.plan()->dw_tap_block);
+  EXPECT_EQ(t.taps, 4);
+  EXPECT_FALSE(t.broadcast_input);
+  EXPECT_EQ(t.order.back(), K::kEpilogue);
+  EXPECT_EQ(t.order[t.order.size() - 2], K::kReduction);
+  EXPECT_NE(t.to_string().find("in groups of"), std::string::npos) << t.to_string();
+  // The edge keeps the tap loop (taps checked against [0, L)).
+  EXPECT_EQ(ir.full_block().edge.tap_group, 0);
+  const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+  EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
+}
+
 // lower_conv writes one tile per ic block: the middle ones start from the partial sums and
 // store them raw. The Xbyak column makes both run-time choices in its one tile.
 TEST(TileLeaves, InputChannelBlocksReadAndWritePartialSums) {

@@ -64,7 +64,7 @@ void ColumnEmitter<Vmm>::emit_dw_tap_groups(int rows) {
   // tap needs it. Each accumulator still sees taps 0..K-1 in order (rows ascend with k),
   // the same sequence as the edge path.
   const std::int64_t in_row = p_.C * 4;
-  const int tb = p_.dw_tap_block;
+  const int tb = tile_.tap_group;
   for (std::int64_t kb = 0; kb < p_.K; kb += tb) {
     const int n = static_cast<int>(std::min<std::int64_t>(tb, p_.K - kb));
     c_.annotate("taps " + std::to_string(kb) + ".." + std::to_string(kb + n - 1) +
@@ -96,7 +96,7 @@ void ColumnEmitter<Vmm>::emit_dw_reduction(int rows) {
   load_avx2_mask(p_.dw_mask_tmp);
   c_.mov(reg_ai_, reg_inp_);
   const std::int64_t tap_bytes = p_.dilation * p_.C * 4;
-  if (p_.dw_tap_block > 0) {
+  if (tile_.tap_group > 0) {  // the IR tile's reduction is in tap groups
     emit_dw_tap_groups(rows);
     return;
   }
