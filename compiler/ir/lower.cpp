@@ -206,7 +206,7 @@ class Lowering {
     }
     const int cols = plan_.tile_oc_vecs;
     acc_ = add_regs("acc", plan_.tile_t * cols);
-    w_ = add_regs("w", std::max(plan_.tap_group, 1) * cols);
+    w_ = add_regs("w", std::max({plan_.tap_group, plan_.tap_class_size, 1}) * cols);
     x_ = add_regs("x", 1);
   }
 
@@ -226,9 +226,62 @@ class Lowering {
   Stmt k_loop(const Expr& t0, bool clipped, Stmt body) {
     const int k = f_.var("k");
     if (!clipped) return For::make(k, 0, K(), ForKind::kSerial, "", std::move(body));
+    const auto [kb, ke] = taps_in_range(t0);
+    return For::make(k, kb, ke - kb, ForKind::kSerial, "taps in range", std::move(body));
+  }
+
+  /// The taps [kb, ke) of output step t0 whose input position is in [0, L).
+  std::pair<Expr, Expr> taps_in_range(const Expr& t0) const {
     const Expr kb = clamp(ceil_div(pad_ - t0 * S(), p_.dilation), 0, K());
     const Expr ke = clamp(floor_div(l_param_ - 1 + pad_ - t0 * S(), D()) + 1, kb, K());
-    return For::make(k, kb, ke - kb, ForKind::kSerial, "taps in range", std::move(body));
+    return {kb, ke};
+  }
+
+  /// An edge step's taps in range in the tap classes' order (LowerPlan::tap_class_size):
+  /// class c = k mod stride, ascending, then k ascending within the class, k bound by a let.
+  Stmt taps_in_range_by_class(const Expr& t0, Stmt body) {
+    const auto [kb, ke] = taps_in_range(t0);
+    const Expr c = f_.var_expr("tap_class"), jk = f_.var_expr("class_tap");
+    const Expr first = ceil_div(kb - c, p_.stride), end = ceil_div(ke - c, p_.stride);
+    return For::make(c->var, 0, std::min(p_.stride, p_.kernel), ForKind::kSerial,
+                     "tap classes in range",
+                     For::make(jk->var, first, end - first, ForKind::kSerial, "",
+                               Let::make(f_.var("k"), c + jk * p_.stride, std::move(body))));
+  }
+
+  /// The interior reduction of a direct first layer in tap classes (LowerPlan::tap_class_size;
+  /// one input channel, stride s, dilation 1): for each class c, its taps' weights into
+  /// registers w[kk*cols + j] (tap c + kk*s), then each input row t0*s - pad + q*s + c the
+  /// class reads, broadcast once and multiplied into every accumulator row q - kk whose tap kk
+  /// reads it. Each element sums its taps class by class, kk ascending: the edges' order.
+  Stmt tap_classes(const Expr& g, const OcBlock& oc, const IcBlock& icb, const Expr& t0, int rows) {
+    const int cols = oc.cols;
+    const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width, s = p_.stride;
+    const std::int64_t bic = layout_ic_block(p_, f_.weights);
+    const Expr c = f_.var_expr("tap_class"), kk = f_.var_expr("kk"), q = f_.var_expr("r"),
+               j = f_.var_expr("j");
+    const Expr taps = floor_div(K() - c + (s - 1), s);  // in class c
+    const Expr tap = c + kk * s;
+    const Expr w_index =
+        (((g * f_.weights.blocks + oc.wblock) * (p_.ic_per_group / bic) + icb.index) * K() + tap) *
+            bic * bw +
+        j * lanes;
+    Stmt weights = For::make(
+        kk->var, 0, taps, ForKind::kUnrolled, "",
+        unrolled("j", cols, Load::make(VReg{w_, kk * cols + j}, Access{weights_, w_index}, lanes)));
+    const Expr first_tap = max(q - (rows - 1), 0), end_tap = min(q + 1, taps);
+    Stmt uses = For::make(
+        kk->var, first_tap, end_tap - first_tap, ForKind::kUnrolled, "",
+        unrolled("j", cols,
+                 Fma::make(VReg{acc_, (q - kk) * cols + j}, VReg{x_, 0}, VReg{w_, kk * cols + j})));
+    const Expr pos = t0 * S() - pad_ + q * s + c;
+    Stmt row = Block::make(
+        {Broadcast::make(VReg{x_, 0},
+                         Access{conv_src_, src_.at(n(), pos, g * p_.ic_per_group + icb.ic0)}),
+         uses});
+    Stmt rows_loop = For::make(q->var, 0, rows + taps - 1, ForKind::kUnrolled, "", row);
+    return For::make(c->var, 0, std::min(s, p_.kernel), ForKind::kUnrolled, "tap classes",
+                     Block::make({weights, rows_loop}));
   }
 
   Stmt unrolled(const std::string& var, int extent, Stmt body) {
@@ -284,7 +337,13 @@ class Lowering {
                               unrolled("j", cols, Fma::make(acc, VReg{x_, 0}, VReg{w_, j}))})),
     });
     reduce = For::make(f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "", reduce);
-    tile.push_back(k_loop(t0, clipped, reduce));
+    if (plan_.tap_class_size > 0 && !clipped) {
+      tile.push_back(tap_classes(g, oc, icb, t0, rows));
+    } else if (plan_.tap_class_size > 0) {
+      tile.push_back(taps_in_range_by_class(t0, reduce));
+    } else {
+      tile.push_back(k_loop(t0, clipped, reduce));
+    }
     tile.push_back(unrolled(
         "i", rows,
         unrolled("j", cols,
@@ -580,6 +639,7 @@ LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   plan.prefetch_lines = kp->prefetch_lines;
   plan.nontemporal_stores = kp->nontemporal;
   plan.tap_group = kp->kind == KernelKind::kDepthwise ? kp->dw_tap_block : 0;
+  plan.tap_class_size = kp->kind == KernelKind::kDirect ? kp->tap_class_size : 0;
   plan.kernel_plan = std::move(kp);
   return plan;
 }

@@ -32,6 +32,11 @@ struct LowerPlan {
   /// registers and each input vector loaded once per group (KernelPlan::dw_tap_block); 0:
   /// a tap loop that loads each input vector once per tap.
   int tap_group = 0;
+  /// Direct first layers (one input channel per group, stride > 1, dilation 1): taps in
+  /// classes k mod stride, each input row broadcast once per class and the class's weights in
+  /// registers; every element, the edges' too, sums its taps class by class
+  /// (KernelPlan::tap_class_size, tap_order). 0: taps in ascending order.
+  int tap_class_size = 0;
   /// The KernelPlan this view was taken from (null: unscheduled). Sets the Func's plan and
   /// weight layout.
   std::shared_ptr<const KernelPlan> kernel_plan;

@@ -66,8 +66,9 @@ bool TileLeaves::operator==(const TileLeaves& o) const {
   return order == o.order && rows == o.rows && cols == o.cols &&
          last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
          taps == o.taps && taps_checked == o.taps_checked && tap_group == o.tap_group &&
-         channels == o.channels && fmas_per_step == o.fmas_per_step && prefetches == o.prefetches &&
-         bias == o.bias && activation == o.activation && nontemporal == o.nontemporal;
+         tap_classes == o.tap_classes && channels == o.channels &&
+         fmas_per_step == o.fmas_per_step && prefetches == o.prefetches && bias == o.bias &&
+         activation == o.activation && nontemporal == o.nontemporal;
 }
 
 std::string TileLeaves::to_string() const {
@@ -75,8 +76,11 @@ std::string TileLeaves::to_string() const {
       "{}x{} tile (last column {} lanes): {}; {}{} taps{} x {} channels, {} FMAs each, {} input; "
       "{} prefetches; epilogue{}{}{}",
       rows, cols, last_col_lanes, tile_leaf_order(order), taps_checked ? "at most " : "", taps,
-      tap_group > 0 ? fmt::format(" in groups of {}", tap_group) : std::string(), channels,
-      fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
+      tap_group > 0     ? fmt::format(" in groups of {}", tap_group)
+      : tap_classes > 0 ? fmt::format(" in {} classes", tap_classes)
+                        : std::string(),
+      channels, fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches,
+      bias ? " bias" : "",
       activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
       nontemporal ? " streaming" : "");
 }
@@ -122,7 +126,10 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     }
     // The reduction: the tap loop, an input-channel loop inside it (direct), loads and FMAs.
     const auto* taps = as<For>(s);
-    if (taps == nullptr || (taps->kind == ForKind::kUnrolled && taps->tag != "tap groups")) {
+    const bool regrouped =
+        taps != nullptr && (taps->tag == "tap groups" || taps->tag == "tap classes" ||
+                            taps->tag == "tap classes in range");
+    if (taps == nullptr || (taps->kind == ForKind::kUnrolled && !regrouped)) {
       not_a_tile("an unknown statement");
     }
     // Edge tiles run the taps in range: run-time bounds, at most K of them.
@@ -130,6 +137,13 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     if (t.taps_checked) {
       if (taps->tag != "taps in range") not_a_tile("a tap loop of run-time extent");
       t.taps = f.problem.kernel;
+    }
+    // Tap classes: a loop over the classes k mod stride, unrolled (interior) or with each
+    // class's taps in range (edges).
+    if (taps->tag == "tap classes" || taps->tag == "tap classes in range") {
+      t.tap_classes = static_cast<int>(t.taps);
+      t.taps = f.problem.kernel;
+      t.taps_checked = taps->tag == "tap classes in range";
     }
     // Tap groups: an unrolled group loop; its first loop loads the group's weights, as many
     // taps as the group holds (the first group is a whole one).
@@ -145,7 +159,9 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     t.channels = 1;
     int fmas = 0, broadcasts = 0;
     visit(taps->body, [&](const Stmt& c) {
-      if (const auto* ic = as<For>(c); ic != nullptr && ic->kind != ForKind::kUnrolled) {
+      const auto* ic = as<For>(c);
+      if (ic != nullptr && ic->kind != ForKind::kUnrolled &&
+          f.vars[static_cast<std::size_t>(ic->var)] == "ic") {
         if (!ic->extent.is_const(&t.channels)) not_a_tile("a channel loop of run-time extent");
       }
       if (as<Broadcast>(c) != nullptr) ++broadcasts;

@@ -36,6 +36,9 @@ struct TileLeaves {
   /// Depthwise: taps in groups of this many, their weights in registers, each input row
   /// loaded once per group (the "tap groups" form); 0: a tap loop.
   int tap_group = 0;
+  /// Direct first layers: taps in this many classes k mod stride, summed class by class
+  /// (the "tap classes" form; edges: "tap classes in range"); 0: taps in ascending order.
+  int tap_classes = 0;
   std::int64_t channels = 0;  ///< the input-channel loop's extent (1 without one)
   int fmas_per_step = 0;      ///< FMAs per (tap, channel) step: rows * cols
   int prefetches = 0;

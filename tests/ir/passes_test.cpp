@@ -180,7 +180,8 @@ TEST(Passes, TapGroupsComputeTheTapLoopsBitsInBounds) {
   };
   for (const Case& k : cases) {
     const Problem p = make_problem(parse_spec(k.spec), {2, kDynamic, k.channels});
-    const auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, default_schedule(p, k.isa)));
+    const auto plan =
+        std::make_shared<const KernelPlan>(plan_kernel(p, default_schedule(p, k.isa)));
     ASSERT_GT(plan->dw_tap_block, 0) << k.spec << ": no tap groups to test";
     LowerPlan grouped = lower_plan_of(plan);
     ASSERT_EQ(grouped.tap_group, plan->dw_tap_block);
@@ -202,6 +203,54 @@ TEST(Passes, TapGroupsComputeTheTapLoopsBitsInBounds) {
       const Problem pl = resolve_length(p, 2, l);
       const std::vector<float> got = run_func(with_groups, pl, c);
       EXPECT_EQ(got, run_func(without, pl, c)) << k.spec << " L=" << l;
+      const std::vector<float> want = run_func(lower_unscheduled(pl), pl, c);
+      ASSERT_EQ(got.size(), want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], want[i], 1e-5) << k.spec << " L=" << l << " element " << i;
+      }
+    }
+  }
+}
+
+// Direct first layers sum their taps in classes k mod stride (LowerPlan::tap_class_size):
+// the interior's broadcast-sharing form and the edges' checked taps in the same class order,
+// so an output step gets the same bits whichever region computes it (the all-edges lowering
+// is the reference), and the sums match the unscheduled IR.
+TEST(Passes, TapClassesSumInOneOrderInEveryRegion) {
+  struct Case {
+    const char* spec;
+    Isa isa;
+  };
+  const Case cases[] = {
+      {"filters=512,kernel_size=10,strides=5,use_bias=false", Isa::kAvx512},
+      {"filters=40,kernel_size=7,strides=3,padding=same,activation=relu", Isa::kAvx2},
+      {"filters=24,kernel_size=5,strides=2,padding=causal", Isa::kAvx512},
+  };
+  for (const Case& k : cases) {
+    const Problem p = make_problem(parse_spec(k.spec), {2, kDynamic, 1});
+    const auto plan =
+        std::make_shared<const KernelPlan>(plan_kernel(p, default_schedule(p, k.isa)));
+    ASSERT_GT(plan->tap_class_size, 0) << k.spec << ": no tap classes to test";
+    const LowerPlan classes = lower_plan_of(plan);
+    ASSERT_EQ(classes.tap_class_size, plan->tap_class_size);
+    LowerPlan all_edges = classes;
+    all_edges.split_regions = false;  // every step one clipped tile: taps in class order
+    auto lowered = [&](const LowerPlan& lp) {
+      return unroll_loops(unroll_reduction(simplify(lower_conv(p, lp)), 1, 1));
+    };
+    const Func regions = lowered(classes), edges = lowered(all_edges);
+    VerifyOptions o;
+    for (std::int64_t l = 0; l <= 60; ++l) o.lengths.push_back(l);
+    const auto errors = verify(regions, o);
+    EXPECT_TRUE(errors.empty()) << k.spec << ": " << errors.front();
+    for (std::int64_t l : {10, 11, 37, 96, 161}) {
+      GoldenCase c;
+      c.input = random_case_values(2 * l, 21);
+      c.kernel = random_case_values(p.kernel * p.filters, 22);
+      c.bias = random_case_values(p.filters, 23);
+      const Problem pl = resolve_length(p, 2, l);
+      const std::vector<float> got = run_func(regions, pl, c);
+      EXPECT_EQ(got, run_func(edges, pl, c)) << k.spec << " L=" << l;
       const std::vector<float> want = run_func(lower_unscheduled(pl), pl, c);
       ASSERT_EQ(got.size(), want.size());
       for (std::size_t i = 0; i < got.size(); ++i) {

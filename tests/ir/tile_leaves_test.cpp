@@ -101,6 +101,29 @@ TEST(TileLeaves, ShortDepthwiseTilesReduceInTapGroups) {
   EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
 }
 
+// Direct first layers (one input channel, stride > 1) sum their taps in classes k mod
+// stride, interior and edge alike; the Xbyak emitter reads both from the IR tiles.
+TEST(TileLeaves, FirstLayersSumTheirTapsInClassesInEveryTile) {
+  const Problem p = problem("filters=512,kernel_size=10,strides=5,use_bias=false", {1, 16000, 1});
+  const ScheduledIr ir(p, default_schedule(p, Isa::kAvx512));
+  ASSERT_GT(ir.plan()->tap_class_size, 0);
+  const TileLeaves& t = ir.full_block().interior;
+  EXPECT_EQ(t.tap_classes, 5);
+  EXPECT_EQ(t.taps, 10);
+  EXPECT_FALSE(t.taps_checked);
+  EXPECT_TRUE(t.broadcast_input);
+  EXPECT_EQ(t.channels, 1);
+  EXPECT_NE(t.to_string().find("in 5 classes"), std::string::npos) << t.to_string();
+  const TileLeaves& edge = ir.full_block().edge;
+  EXPECT_EQ(edge.tap_classes, 5);
+  EXPECT_TRUE(edge.taps_checked);
+  EXPECT_EQ(edge.taps, 10);
+  EXPECT_EQ(edge.channels, 1);
+  const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+  EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
+  EXPECT_EQ(match_tile(lowered, first_edge_tile(lowered)), edge) << edge.to_string();
+}
+
 // lower_conv writes one tile per ic block: the middle ones start from the partial sums and
 // store them raw. The Xbyak column makes both run-time choices in its one tile.
 TEST(TileLeaves, InputChannelBlocksReadAndWritePartialSums) {

@@ -47,6 +47,8 @@ ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& pla
   const ir::TileLeaves& edge = tiles.edge;
   CONVJIT_JIT_CHECK(!tile.taps_checked && edge.tap_group == 0);
   CONVJIT_JIT_CHECK(tile.tap_group == (direct ? 0 : plan.dw_tap_block));
+  const std::int64_t classes = plan.tap_class_size > 0 ? std::min(plan.stride, plan.K) : 0;
+  CONVJIT_JIT_CHECK(tile.tap_classes == classes && edge.tap_classes == classes);
   CONVJIT_JIT_CHECK(edge.rows == 1 && edge.cols == variant.vecs && edge.taps_checked);
   CONVJIT_JIT_CHECK(edge.last_col_lanes == tile.last_col_lanes && edge.taps == tile.taps);
   CONVJIT_JIT_CHECK(edge.channels == tile.channels && edge.prefetches == 0);

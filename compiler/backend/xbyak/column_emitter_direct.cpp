@@ -129,7 +129,7 @@ void ColumnEmitter<Vmm>::emit_direct_edge_tap_order() {
 
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_direct_reduction(int rows) {
-  if (p_.tap_class_size > 0) {
+  if (tile_.tap_classes > 0) {  // the IR tile's reduction is in tap classes
     emit_direct_tap_classes(rows);
     return;
   }
@@ -242,7 +242,7 @@ void ColumnEmitter<Vmm>::emit_direct_edge_rows(Xbyak::Label& singles) {
 
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_direct_edge_taps() {
-  if (p_.tap_class_size > 0) {
+  if (edge_.tap_classes > 0) {  // the IR edge tile sums its taps class by class
     emit_direct_edge_tap_order();
     return;
   }
