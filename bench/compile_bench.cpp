@@ -61,6 +61,21 @@ void lower_scheduled(benchmark::State& state, const convjit::harness::SuiteShape
   }
 }
 
+/// The first stage alone (ScheduledIr::nest: lower_conv to sweep_channel_blocks), and the
+/// register tiles the Xbyak backend walks (ScheduledIr::tiles).
+void lower_stage(benchmark::State& state, const convjit::harness::SuiteShape& shape,
+                 convjit::Isa isa, bool tiles) {
+  namespace detail = convjit::detail;
+  const detail::Problem p = detail::make_problem(shape.spec(), shape.input_shape());
+  const detail::Schedule s = detail::default_schedule(p, isa);
+  std::size_t variables = 0;  // kept live so the lowering is not optimized away
+  for (auto _ : state) {
+    const detail::ir::ScheduledIr scheduled(p, s);
+    variables += tiles ? scheduled.tiles().func.vars.size() : scheduled.nest().vars.size();
+    benchmark::DoNotOptimize(variables);
+  }
+}
+
 /// Jit::compile of a cached key: the lookup a layer pays on every call.
 void cache_hit(benchmark::State& state) {
   static Jit jit = [] {
@@ -115,6 +130,16 @@ int main(int argc, char** argv) {
             ("lower_scheduled/" + std::string(convjit::isa_name(isa)) + "/" + shape.name).c_str(),
             [shape, isa](benchmark::State& st) { lower_scheduled(st, shape, isa); })
             ->Unit(benchmark::kMicrosecond);
+      for (const convjit::Isa isa : {convjit::Isa::kAvx2, convjit::Isa::kAvx512}) {
+        for (const bool tiles : {false, true}) {
+          benchmark::RegisterBenchmark(
+              (std::string(tiles ? "lower_tiles/" : "lower_nest/") + convjit::isa_name(isa) + "/" +
+               shape.name)
+                  .c_str(),
+              [shape, isa, tiles](benchmark::State& st) { lower_stage(st, shape, isa, tiles); })
+              ->Unit(benchmark::kMicrosecond);
+        }
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "convjit_compile_bench: %s\n", e.what());

@@ -1,6 +1,9 @@
 // The verifier finds broken IR; each pass keeps the meaning of the IR it rewrites.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
+#include <string>
+
 #include "compiler/ir/lower.hpp"
 #include "compiler/ir/mutate.hpp"
 #include "compiler/ir/pipeline.hpp"
@@ -163,6 +166,37 @@ TEST(Passes, OneKernelServesEveryLength) {
   }
 }
 
+/// The lowering a form test compares: lower_conv, simplify, the reduction and the tiles
+/// unrolled (no call ranges or sweeps).
+Func lower_and_unroll(const Problem& p, const LowerPlan& plan) {
+  return unroll_loops(unroll_reduction(simplify(lower_conv(p, plan)), 1, 1));
+}
+
+/// `form` against `baseline` (same bits) and the unscheduled IR (1e-5) on random data of
+/// batch 2 and each of `lengths`, after checking `form` in bounds at lengths 0..max_checked.
+void expect_form_matches(const Problem& p, const Func& form, const Func& baseline,
+                         std::initializer_list<std::int64_t> lengths, std::int64_t max_checked,
+                         const std::string& what) {
+  VerifyOptions o;
+  for (std::int64_t l = 0; l <= max_checked; ++l) o.lengths.push_back(l);
+  const auto errors = verify(form, o);
+  EXPECT_TRUE(errors.empty()) << what << ": " << errors.front();
+  for (std::int64_t l : lengths) {
+    GoldenCase c;
+    c.input = random_case_values(2 * l * p.in_channels, 11);
+    c.kernel = random_case_values(p.kernel * p.ic_per_group * p.filters, 12);
+    c.bias = random_case_values(p.filters, 13);
+    const Problem pl = resolve_length(p, 2, l);
+    const std::vector<float> got = run_func(form, pl, c);
+    EXPECT_EQ(got, run_func(baseline, pl, c)) << what << " L=" << l;
+    const std::vector<float> want = run_func(lower_unscheduled(pl), pl, c);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_NEAR(got[i], want[i], 1e-5) << what << " L=" << l << " element " << i;
+    }
+  }
+}
+
 // Depthwise tap groups (LowerPlan::tap_group) load each input row once per group of taps;
 // every accumulator still sees the taps in order, so the result is the tap loop's, bit for
 // bit, at every length (tails of lanes and of rows included), and in bounds.
@@ -187,28 +221,8 @@ TEST(Passes, TapGroupsComputeTheTapLoopsBitsInBounds) {
     ASSERT_EQ(grouped.tap_group, plan->dw_tap_block);
     LowerPlan tap_loop = grouped;
     tap_loop.tap_group = 0;
-    auto lowered = [&](const LowerPlan& lp) {
-      return unroll_loops(unroll_reduction(simplify(lower_conv(p, lp)), 1, 1));
-    };
-    const Func with_groups = lowered(grouped), without = lowered(tap_loop);
-    VerifyOptions o;
-    for (std::int64_t l = 0; l <= 40; ++l) o.lengths.push_back(l);
-    const auto errors = verify(with_groups, o);
-    EXPECT_TRUE(errors.empty()) << k.spec << ": " << errors.front();
-    for (std::int64_t l : {5, 6, 13, 29, 64}) {
-      GoldenCase c;
-      c.input = random_case_values(2 * l * k.channels, 11);
-      c.kernel = random_case_values(p.kernel * k.channels, 12);
-      c.bias = random_case_values(k.channels, 13);
-      const Problem pl = resolve_length(p, 2, l);
-      const std::vector<float> got = run_func(with_groups, pl, c);
-      EXPECT_EQ(got, run_func(without, pl, c)) << k.spec << " L=" << l;
-      const std::vector<float> want = run_func(lower_unscheduled(pl), pl, c);
-      ASSERT_EQ(got.size(), want.size());
-      for (std::size_t i = 0; i < got.size(); ++i) {
-        ASSERT_NEAR(got[i], want[i], 1e-5) << k.spec << " L=" << l << " element " << i;
-      }
-    }
+    expect_form_matches(p, lower_and_unroll(p, grouped), lower_and_unroll(p, tap_loop),
+                        {5, 6, 13, 29, 64}, 40, k.spec);
   }
 }
 
@@ -235,28 +249,8 @@ TEST(Passes, TapClassesSumInOneOrderInEveryRegion) {
     ASSERT_EQ(classes.tap_class_size, plan->tap_class_size);
     LowerPlan all_edges = classes;
     all_edges.split_regions = false;  // every step one clipped tile: taps in class order
-    auto lowered = [&](const LowerPlan& lp) {
-      return unroll_loops(unroll_reduction(simplify(lower_conv(p, lp)), 1, 1));
-    };
-    const Func regions = lowered(classes), edges = lowered(all_edges);
-    VerifyOptions o;
-    for (std::int64_t l = 0; l <= 60; ++l) o.lengths.push_back(l);
-    const auto errors = verify(regions, o);
-    EXPECT_TRUE(errors.empty()) << k.spec << ": " << errors.front();
-    for (std::int64_t l : {10, 11, 37, 96, 161}) {
-      GoldenCase c;
-      c.input = random_case_values(2 * l, 21);
-      c.kernel = random_case_values(p.kernel * p.filters, 22);
-      c.bias = random_case_values(p.filters, 23);
-      const Problem pl = resolve_length(p, 2, l);
-      const std::vector<float> got = run_func(regions, pl, c);
-      EXPECT_EQ(got, run_func(edges, pl, c)) << k.spec << " L=" << l;
-      const std::vector<float> want = run_func(lower_unscheduled(pl), pl, c);
-      ASSERT_EQ(got.size(), want.size());
-      for (std::size_t i = 0; i < got.size(); ++i) {
-        ASSERT_NEAR(got[i], want[i], 1e-5) << k.spec << " L=" << l << " element " << i;
-      }
-    }
+    expect_form_matches(p, lower_and_unroll(p, classes), lower_and_unroll(p, all_edges),
+                        {10, 11, 37, 96, 161}, 60, k.spec);
   }
 }
 
