@@ -28,22 +28,31 @@ class FoldLanes {
       if (known) vars_[n->var] = Interval{lo, lo + extent - 1};
       Stmt body = stmt(n->body);
       vars_.erase(n->var);
+      if (body == n->body) return s;  // copy on write: unchanged nodes are kept
       return ir::For::make(n->var, n->min, n->extent, n->kind, n->tag, body);
     }
     if (const auto* n = ir::as<ir::Load>(s)) {
-      return ir::Load::make(n->dst, n->src, lanes(n->valid_lanes), n->lane_stride);
+      const Expr valid = lanes(n->valid_lanes);
+      if (same(valid, n->valid_lanes)) return s;
+      return ir::Load::make(n->dst, n->src, valid, n->lane_stride);
     }
     if (const auto* n = ir::as<ir::AddFrom>(s)) {
-      return ir::AddFrom::make(n->dst, n->src, lanes(n->valid_lanes), n->lane_stride);
+      const Expr valid = lanes(n->valid_lanes);
+      if (same(valid, n->valid_lanes)) return s;
+      return ir::AddFrom::make(n->dst, n->src, valid, n->lane_stride);
     }
     if (const auto* n = ir::as<ir::Store>(s)) {
-      return ir::Store::make(n->src, n->dst, lanes(n->valid_lanes), n->lane_stride, n->nontemporal);
+      const Expr valid = lanes(n->valid_lanes);
+      if (same(valid, n->valid_lanes)) return s;
+      return ir::Store::make(n->src, n->dst, valid, n->lane_stride, n->nontemporal);
     }
     return mutate_children(
         s, [](const Expr& e) { return e; }, [this](const Stmt& c) { return stmt(c); });
   }
 
  private:
+  static bool same(const Expr& a, const Expr& b) { return a.operator->() == b.operator->(); }
+
   Expr lanes(const Expr& valid) const {
     const std::optional<Interval> r = range(valid);
     if (r && r->lo == r->hi) return r->lo;
