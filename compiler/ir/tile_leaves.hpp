@@ -50,7 +50,7 @@ struct TileLeaves {
   std::string to_string() const;
 };
 
-/// Reads `tile` (an Alloc of a register tile of `f`: lower_conv's, lower_interior_tiles').
+/// Reads `tile` (an Alloc of a register tile of `f`: lower_conv's, lower_register_tiles').
 /// Throws std::logic_error (an internal bug, never the caller's) when its statements are not
 /// such a tile.
 TileLeaves match_tile(const Func& f, const Stmt& tile);
