@@ -250,38 +250,60 @@ class Lowering {
   }
 
   /// The interior reduction of a direct first layer in tap classes (LowerPlan::tap_class_size;
-  /// one input channel, stride s, dilation 1): for each class c, its taps' weights into
-  /// registers w[kk*cols + j] (tap c + kk*s), then each input row t0*s - pad + q*s + c the
-  /// class reads, broadcast once and multiplied into every accumulator row q - kk whose tap kk
-  /// reads it. Each element sums its taps class by class, kk ascending: the edges' order.
+  /// one input channel, stride s, dilation 1): class c holds taps c, c + s, ...; its input
+  /// row r (t0*s - pad + r*s + c) is broadcast once and feeds accumulator row r - kk through
+  /// the class's tap kk. Each element sums its taps class by class, kk ascending: the edges'
+  /// order (taps_in_range_by_class).
   Stmt tap_classes(const Expr& g, const OcBlock& oc, const IcBlock& icb, const Expr& t0, int rows) {
-    const int cols = oc.cols;
-    const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width, s = p_.stride;
-    const std::int64_t bic = layout_ic_block(p_, f_.weights);
-    const Expr c = f_.var_expr("tap_class"), kk = f_.var_expr("kk"), q = f_.var_expr("r"),
+    const std::int64_t s = p_.stride, bic = layout_ic_block(p_, f_.weights);
+    const Expr c = f_.var_expr("tap_class"), kk = f_.var_expr("kk"), r = f_.var_expr("r"),
                j = f_.var_expr("j");
-    const Expr taps = floor_div(K() - c + (s - 1), s);  // in class c
-    const Expr tap = c + kk * s;
     const Expr w_index =
-        (((g * f_.weights.blocks + oc.wblock) * (p_.ic_per_group / bic) + icb.index) * K() + tap) *
-            bic * bw +
-        j * lanes;
+        (((g * f_.weights.blocks + oc.wblock) * (p_.ic_per_group / bic) + icb.index) * K() + c +
+         kk * s) *
+            bic * f_.weights.block_width +
+        j * plan_.lanes;
+    const Access input{conv_src_,
+                       src_.at(n(), t0 * S() - pad_ + r * s + c, g * p_.ic_per_group + icb.ic0)};
+    return shared_input_taps("tap classes", c, std::min(s, p_.kernel),
+                             floor_div(K() - c + (s - 1), s), 1, rows, oc.cols, w_index, input,
+                             Expr());
+  }
+
+  /// Sets of taps whose inputs are `spacing` rows apart (tap groups, tap classes): a loop
+  /// `tag` over the `sets` sets (variable `set`), each of `taps` taps (an expression of `set`):
+  /// the set's weights into registers w[kk*cols + j] (from weights[w_index], an expression of
+  /// kk and j), then each input row r of the set's window, ascending, read once (`input`, an
+  /// expression of r and, for vector loads, j; broadcast once per row when `valid` is
+  /// undefined, else loaded per column with `valid` lanes) and multiplied into every
+  /// accumulator row r - kk*spacing whose tap kk reads it. Every accumulator sees the set's
+  /// taps in ascending kk. The inner loops' bounds depend on the enclosing unrolled variables
+  /// (constants once unrolled).
+  Stmt shared_input_taps(const char* tag, const Expr& set, std::int64_t sets, const Expr& taps,
+                         std::int64_t spacing, int rows, int cols, const Expr& w_index,
+                         const Access& input, const Expr& valid) {
+    const Expr kk = f_.var_expr("kk"), r = f_.var_expr("r"), j = f_.var_expr("j");
     Stmt weights = For::make(
         kk->var, 0, taps, ForKind::kUnrolled, "",
-        unrolled("j", cols, Load::make(VReg{w_, kk * cols + j}, Access{weights_, w_index}, lanes)));
-    const Expr first_tap = max(q - (rows - 1), 0), end_tap = min(q + 1, taps);
-    Stmt uses = For::make(
-        kk->var, first_tap, end_tap - first_tap, ForKind::kUnrolled, "",
         unrolled("j", cols,
-                 Fma::make(VReg{acc_, (q - kk) * cols + j}, VReg{x_, 0}, VReg{w_, kk * cols + j})));
-    const Expr pos = t0 * S() - pad_ + q * s + c;
-    Stmt row = Block::make(
-        {Broadcast::make(VReg{x_, 0},
-                         Access{conv_src_, src_.at(n(), pos, g * p_.ic_per_group + icb.ic0)}),
-         uses});
-    Stmt rows_loop = For::make(q->var, 0, rows + taps - 1, ForKind::kUnrolled, "", row);
-    return For::make(c->var, 0, std::min(s, p_.kernel), ForKind::kUnrolled, "tap classes",
-                     Block::make({weights, rows_loop}));
+                 Load::make(VReg{w_, kk * cols + j}, Access{weights_, w_index}, plan_.lanes)));
+    // Row r of the window: the taps kk with 0 <= r - kk*spacing < rows.
+    const Expr first_tap = max(ceil_div(r - (rows - 1), spacing), 0);
+    const Expr end_tap = min(floor_div(r, spacing) + 1, taps);
+    auto uses = [&](Stmt fma) {
+      return For::make(kk->var, first_tap, end_tap - first_tap, ForKind::kUnrolled, "",
+                       std::move(fma));
+    };
+    const Stmt fma =
+        Fma::make(VReg{acc_, (r - kk * spacing) * cols + j}, VReg{x_, 0}, VReg{w_, kk * cols + j});
+    Stmt row =
+        valid.defined()
+            ? unrolled("j", cols,
+                       Block::make({Load::make(VReg{x_, 0}, input, valid, 1), uses(fma)}))
+            : Block::make({Broadcast::make(VReg{x_, 0}, input), uses(unrolled("j", cols, fma))});
+    Stmt rows_loop =
+        For::make(r->var, 0, rows + (taps - 1) * spacing, ForKind::kUnrolled, "", std::move(row));
+    return For::make(set->var, 0, sets, ForKind::kUnrolled, tag, Block::make({weights, rows_loop}));
   }
 
   Stmt unrolled(const std::string& var, int extent, Stmt body) {
@@ -396,41 +418,22 @@ class Lowering {
     return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
   }
 
-  /// The depthwise reduction in tap groups (LowerPlan::tap_group; stride 1, dilation below
-  /// the tile's rows): for each group of taps, their weights into registers w[kk*cols + j],
-  /// then each input row the group reads, in ascending order, loaded once per column and
-  /// multiplied into every accumulator whose tap reads it (row r feeds accumulator row
-  /// r - kk*d through the group's tap kk). Each accumulator still sees taps 0..K-1 in order,
-  /// as the edge's tap loop does. Unrolled loops whose bounds depend on the enclosing
-  /// unrolled variables (constants once unrolled), under the group loop "tap groups".
+  /// The depthwise reduction in tap groups (LowerPlan::tap_group; stride 1, dilation d below
+  /// the tile's rows): group g holds taps g*G .. g*G + G - 1; its input row r
+  /// (t0 - pad + g*G*d + r) is loaded once per column and feeds accumulator row r - kk*d
+  /// through the group's tap kk. Each accumulator still sees taps 0..K-1 in order, as the
+  /// edge's tap loop does.
   Stmt tap_groups(const Expr& jm, const OcBlock& cb, const Expr& t0, int rows, const Expr& c,
                   const Expr& valid) {
-    const int cols = cb.cols;
-    const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width, d = p_.dilation;
-    const std::int64_t group = plan_.tap_group;
+    const std::int64_t group = plan_.tap_group, d = p_.dilation;
     const Expr g = f_.var_expr("tap_group"), kk = f_.var_expr("kk"), r = f_.var_expr("r"),
                j = f_.var_expr("j");
-    const Expr taps = min(group, K() - g * group);  // in this group
-    const Expr w_index = ((jm * f_.weights.blocks + cb.wblock) * K() + g * group + kk) * bw;
-    Stmt weights = For::make(kk->var, 0, taps, ForKind::kUnrolled, "",
-                             unrolled("j", cols,
-                                      Load::make(VReg{w_, kk * cols + j},
-                                                 Access{weights_, w_index + j * lanes}, lanes)));
-    // Row r of the group's input window: the taps kk with 0 <= r - kk*d < rows.
-    const Expr first_tap = max(ceil_div(r - (rows - 1), d), 0);
-    const Expr end_tap = min(floor_div(r, d) + 1, taps);
-    Stmt uses = For::make(
-        kk->var, first_tap, end_tap - first_tap, ForKind::kUnrolled, "",
-        Fma::make(VReg{acc_, (r - kk * d) * cols + j}, VReg{x_, 0}, VReg{w_, kk * cols + j}));
-    Stmt row = unrolled(
-        "j", cols,
-        Block::make({Load::make(VReg{x_, 0},
-                                Access{conv_src_, src_.at(n(), t0 - pad_ + g * (group * d) + r, c)},
-                                valid, 1),
-                     uses}));
-    Stmt rows_loop = For::make(r->var, 0, rows + (taps - 1) * d, ForKind::kUnrolled, "", row);
-    return For::make(g->var, 0, (p_.kernel + group - 1) / group, ForKind::kUnrolled, "tap groups",
-                     Block::make({weights, rows_loop}));
+    const Expr w_index =
+        ((jm * f_.weights.blocks + cb.wblock) * K() + g * group + kk) * f_.weights.block_width +
+        j * plan_.lanes;
+    const Access input{conv_src_, src_.at(n(), t0 - pad_ + g * (group * d) + r, c)};
+    return shared_input_taps("tap groups", g, (p_.kernel + group - 1) / group,
+                             min(group, K() - g * group), d, rows, cb.cols, w_index, input, valid);
   }
 
   /// Bias, element-wise activation and the (masked) store of one accumulator; without
