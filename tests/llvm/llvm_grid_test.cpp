@@ -205,5 +205,65 @@ TEST(LlvmGrid, X86_64BaselineAgainstReferenceAndXbyak) {
   report(run_grid("x86-64", 3));  // every third configuration: SSE2 code, same schedules
 }
 
+// The tap forms are IR forms (docs/ir.md): both backends sum every output element's taps in
+// the same order (class by class for first layers, ascending for depthwise tap groups), edges
+// and interior alike, so their outputs are the same bits, at lengths that exercise both
+// edges, the interior tiles and the interior tail.
+TEST(LlvmGrid, TapFormsGiveXbyaksBits) {
+  struct Case {
+    const char* spec;
+    std::int64_t channels;
+    Isa isa;
+  };
+  const Case cases[] = {
+      {"filters=512,kernel_size=10,strides=5,use_bias=false", 1, Isa::kAvx512},
+      {"filters=40,kernel_size=7,strides=3,padding=same,activation=relu", 1, Isa::kAvx2},
+      {"filters=24,kernel_size=5,strides=2,padding=causal", 1, Isa::kAvx512},
+      {"filters=200,kernel_size=4,groups=200,padding=causal", 200, Isa::kAvx512},
+      {"filters=96,kernel_size=7,groups=96,dilation_rate=2,padding=same", 96, Isa::kAvx512},
+      {"filters=40,kernel_size=3,groups=40,padding=same,activation=relu", 40, Isa::kAvx2},
+  };
+  Jit jit;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  int ran = 0;
+  for (const Case& c : cases) {
+    if (!host_supports(c.isa)) continue;  // the code of both is generated in same_ir_test
+    const Conv1DSpec spec = parse_spec(c.spec);
+    const Shape3 dyn{kDynamic, kDynamic, c.channels};
+    CompileOptions options;
+    options.isa = c.isa;
+    options.threads = 1;
+    options.backend = Backend::kLlvm;
+    const Kernel llvm_kernel = jit.compile(spec, dyn, options);
+    options.backend = Backend::kXbyak;
+    const Kernel xbyak_kernel = jit.compile(spec, dyn, options);
+    std::vector<float> w(
+        static_cast<std::size_t>(spec.kernel_size * (c.channels / spec.groups) * spec.filters));
+    std::vector<float> b(static_cast<std::size_t>(spec.filters));
+    for (float& x : w) x = dist(rng);
+    for (float& x : b) x = dist(rng);
+    const float* bias = spec.use_bias ? b.data() : nullptr;
+    const PackedWeights lw = llvm_kernel.pack_weights(w.data(), bias);
+    const PackedWeights xw = xbyak_kernel.pack_weights(w.data(), bias);
+    for (const std::int64_t length : {std::int64_t{13}, std::int64_t{161}, std::int64_t{1000}}) {
+      std::vector<float> in(static_cast<std::size_t>(2 * length * c.channels));
+      for (float& x : in) x = dist(rng);
+      const std::size_t n = static_cast<std::size_t>(llvm_kernel.output_size(2, length));
+      Guarded lo(n), xo(n);
+      llvm_kernel.run(in.data(), lw, lo.out(), 2, length);
+      xbyak_kernel.run(in.data(), xw, xo.out(), 2, length);
+      ASSERT_TRUE(lo.intact() && xo.intact()) << c.spec << " L=" << length;
+      for (std::size_t j = 0; j < n; ++j) {
+        ASSERT_EQ(std::memcmp(&lo.out()[j], &xo.out()[j], 4), 0)
+            << c.spec << " L=" << length << " output " << j << ": llvm " << lo.out()[j] << " xbyak "
+            << xo.out()[j];
+      }
+      ++ran;
+    }
+  }
+  if (ran == 0) GTEST_SKIP() << "the host runs none of the cases' ISAs";
+}
+
 }  // namespace
 }  // namespace convjit
