@@ -206,8 +206,12 @@ class Lowering {
     }
     const int cols = plan_.tile_oc_vecs;
     acc_ = add_regs("acc", plan_.tile_t * cols);
-    w_ = add_regs("w", std::max({plan_.tap_group, plan_.tap_class_size, 1}) * cols);
+    // Held weights: the edges' one weight vector at a time beside w_held (the plan's budget:
+    // accumulators, K*cols weights and 3 temporaries).
+    w_ = add_regs(
+        "w", plan_.hold_weights ? 1 : std::max({plan_.tap_group, plan_.tap_class_size, 1}) * cols);
     x_ = add_regs("x", 1);
+    if (plan_.hold_weights) w_held_ = add_regs("w_held", static_cast<int>(p_.kernel) * cols);
   }
 
   int add_regs(const std::string& name, int count) {
@@ -401,14 +405,39 @@ class Lowering {
                    epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
       return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
     }
+    const Stmt load_x =
+        Load::make(VReg{x_, 0}, Access{conv_src_, src_.at(n(), pos, c)}, valid, in_stride);
+    if (plan_.hold_weights) {
+      if (!clipped) {
+        // Every tap's weights are in w_held: the taps unrolled, no weight loads.
+        tile.push_back(For::make(
+            k->var, 0, K(), ForKind::kUnrolled, "taps, weights held",
+            unrolled("i", rows,
+                     unrolled("j", cols,
+                              Block::make({load_x, Fma::make(acc, VReg{x_, 0},
+                                                             VReg{w_held_, k * cols + j})})))));
+      } else {
+        // One weight vector at a time (w[0]), column by column: the plan's register budget.
+        tile.push_back(k_loop(
+            t0, true,
+            unrolled("j", cols,
+                     Block::make({Load::make(VReg{w_, 0}, Access{weights_, w_index}, lanes),
+                                  unrolled("i", rows,
+                                           Block::make({load_x, Fma::make(acc, VReg{x_, 0},
+                                                                          VReg{w_, 0})}))}))));
+      }
+      tile.push_back(unrolled(
+          "i", rows,
+          unrolled("j", cols,
+                   epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
+      return Alloc::make(clipped ? std::vector<int>{acc_, w_, x_} : std::vector<int>{acc_, x_},
+                         Block::make(std::move(tile)));
+    }
     Stmt reduce = Block::make({
         unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
         unrolled(
             "i", rows,
-            unrolled("j", cols,
-                     Block::make({Load::make(VReg{x_, 0}, Access{conv_src_, src_.at(n(), pos, c)},
-                                             valid, in_stride),
-                                  Fma::make(acc, VReg{x_, 0}, VReg{w_, j})}))),
+            unrolled("j", cols, Block::make({load_x, Fma::make(acc, VReg{x_, 0}, VReg{w_, j})}))),
     });
     tile.push_back(k_loop(t0, clipped, reduce));
     tile.push_back(unrolled(
@@ -416,6 +445,20 @@ class Lowering {
         unrolled("j", cols,
                  epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
     return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+  }
+
+  /// LowerPlan::hold_weights: `body` (a channel block's time loops) inside the register array
+  /// w_held, after loading the block's K x cols weight vectors into it (w_held[k*cols + j]).
+  Stmt hold_weights(const Expr& jm, const OcBlock& cb, Stmt body) {
+    if (!plan_.hold_weights) return body;
+    const Expr k = f_.var_expr("k"), j = f_.var_expr("j");
+    const Expr w_index =
+        ((jm * f_.weights.blocks + cb.wblock) * K() + k) * f_.weights.block_width + j * plan_.lanes;
+    Stmt load = For::make(k->var, 0, K(), ForKind::kUnrolled, "",
+                          unrolled("j", cb.cols,
+                                   Load::make(VReg{w_held_, k * cb.cols + j},
+                                              Access{weights_, w_index}, plan_.lanes)));
+    return Alloc::make({w_held_}, Block::make({load, std::move(body)}));
   }
 
   /// The depthwise reduction in tap groups (LowerPlan::tap_group; stride 1, dilation d below
@@ -531,16 +574,16 @@ class Lowering {
         // The block_t loop must enclose the channel loops: build it around them.
         per_n = time_blocks_around([&](const std::function<Stmt(const TileFn&)>& regions) {
           return blocks_then_time([&](const OcBlock& cb) {
-            return regions([&, cb](const Expr& t0, int rows, bool clipped) {
-              return depthwise_tile(jm, cb, t0, rows, clipped);
-            });
+            return hold_weights(jm, cb, regions([&, cb](const Expr& t0, int rows, bool clipped) {
+                                  return depthwise_tile(jm, cb, t0, rows, clipped);
+                                }));
           });
         });
       } else {
         per_n = blocks_then_time([&](const OcBlock& cb) {
-          return time_blocks([&, cb](const Expr& t0, int rows, bool clipped) {
-            return depthwise_tile(jm, cb, t0, rows, clipped);
-          });
+          return hold_weights(jm, cb, time_blocks([&, cb](const Expr& t0, int rows, bool clipped) {
+                                return depthwise_tile(jm, cb, t0, rows, clipped);
+                              }));
         });
       }
     } else {
@@ -621,7 +664,7 @@ class Lowering {
   Expr n_param_, l_param_, lout_, pad_;
   int input_ = -1, weights_ = -1, bias_ = -1, output_ = -1, conv_src_ = -1, conv_dst_ = -1;
   Layout src_, dst_;
-  int acc_ = -1, w_ = -1, x_ = -1;
+  int acc_ = -1, w_ = -1, x_ = -1, w_held_ = -1;
 };
 
 }  // namespace
@@ -643,6 +686,7 @@ LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   plan.nontemporal_stores = kp->nontemporal;
   plan.tap_group = kp->kind == KernelKind::kDepthwise ? kp->dw_tap_block : 0;
   plan.tap_class_size = kp->kind == KernelKind::kDirect ? kp->tap_class_size : 0;
+  plan.hold_weights = kp->kind == KernelKind::kDepthwise && kp->dw_weights_in_regs;
   plan.kernel_plan = std::move(kp);
   return plan;
 }

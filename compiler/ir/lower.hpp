@@ -37,6 +37,10 @@ struct LowerPlan {
   /// registers; every element, the edges' too, sums its taps class by class
   /// (KernelPlan::tap_class_size, tap_order). 0: taps in ascending order.
   int tap_class_size = 0;
+  /// Depthwise: each channel block's K x cols weight vectors are loaded once, into the
+  /// register array w_held around the block's time loops, and the interior tiles read them
+  /// there (KernelPlan::dw_weights_in_regs); the edges load one weight vector at a time.
+  bool hold_weights = false;
   /// The KernelPlan this view was taken from (null: unscheduled). Sets the Func's plan and
   /// weight layout.
   std::shared_ptr<const KernelPlan> kernel_plan;

@@ -30,7 +30,7 @@ struct Nest {
 
 bool as_nest(const Stmt& s, Nest& out) {
   const auto* outer = as<For>(s);
-  if (outer == nullptr) return false;
+  if (outer == nullptr || !outer->tag.empty()) return false;  // tagged: a reduction loop
   const auto* inner = as<For>(outer->body);
   if (inner == nullptr) return false;
   const std::int64_t rows = unrolled_extent(*outer), cols = unrolled_extent(*inner);
@@ -66,7 +66,7 @@ bool TileLeaves::operator==(const TileLeaves& o) const {
   return order == o.order && rows == o.rows && cols == o.cols &&
          last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
          taps == o.taps && taps_checked == o.taps_checked && tap_group == o.tap_group &&
-         tap_classes == o.tap_classes && channels == o.channels &&
+         tap_classes == o.tap_classes && weights_held == o.weights_held && channels == o.channels &&
          fmas_per_step == o.fmas_per_step && prefetches == o.prefetches && bias == o.bias &&
          activation == o.activation && nontemporal == o.nontemporal;
 }
@@ -78,6 +78,7 @@ std::string TileLeaves::to_string() const {
       rows, cols, last_col_lanes, tile_leaf_order(order), taps_checked ? "at most " : "", taps,
       tap_group > 0     ? fmt::format(" in groups of {}", tap_group)
       : tap_classes > 0 ? fmt::format(" in {} classes", tap_classes)
+      : weights_held    ? std::string(" (weights held)")
                         : std::string(),
       channels, fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches,
       bias ? " bias" : "",
@@ -127,8 +128,9 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     // The reduction: the tap loop, an input-channel loop inside it (direct), loads and FMAs.
     const auto* taps = as<For>(s);
     const bool regrouped =
-        taps != nullptr && (taps->tag == "tap groups" || taps->tag == "tap classes" ||
-                            taps->tag == "tap classes in range");
+        taps != nullptr &&
+        (taps->tag == "tap groups" || taps->tag == "tap classes" ||
+         taps->tag == "tap classes in range" || taps->tag == "taps, weights held");
     if (taps == nullptr || (taps->kind == ForKind::kUnrolled && !regrouped)) {
       not_a_tile("an unknown statement");
     }
@@ -138,6 +140,7 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
       if (taps->tag != "taps in range") not_a_tile("a tap loop of run-time extent");
       t.taps = f.problem.kernel;
     }
+    t.weights_held = taps->tag == "taps, weights held";
     // Tap classes: a loop over the classes k mod stride, unrolled (interior) or with each
     // class's taps in range (edges).
     if (taps->tag == "tap classes" || taps->tag == "tap classes in range") {

@@ -39,6 +39,9 @@ struct TileLeaves {
   /// Direct first layers: taps in this many classes k mod stride, summed class by class
   /// (the "tap classes" form; edges: "tap classes in range"); 0: taps in ascending order.
   int tap_classes = 0;
+  /// Depthwise: the taps' weights are held in registers (w_held, loaded once per channel
+  /// block around the time loops); the reduction loads only the input.
+  bool weights_held = false;
   std::int64_t channels = 0;  ///< the input-channel loop's extent (1 without one)
   int fmas_per_step = 0;      ///< FMAs per (tap, channel) step: rows * cols
   int prefetches = 0;

@@ -254,5 +254,35 @@ TEST(Passes, TapClassesSumInOneOrderInEveryRegion) {
   }
 }
 
+// Depthwise weights held in registers (LowerPlan::hold_weights): loaded once per channel
+// block around its time loops, read by the interior tiles; the edges load one weight vector
+// at a time. The same FMAs in the same order as the tap loop: the same bits, in bounds.
+TEST(Passes, HeldWeightsComputeTheTapLoopsBitsInBounds) {
+  struct Case {
+    const char* spec;
+    std::int64_t channels;
+    Isa isa;
+  };
+  const Case cases[] = {
+      {"filters=32,kernel_size=3,groups=32,padding=same", 32, Isa::kAvx512},
+      {"filters=20,kernel_size=5,groups=20,padding=causal,dilation_rate=3", 20, Isa::kAvx512},
+      {"filters=8,kernel_size=3,groups=8,padding=same", 8, Isa::kAvx2},
+      {"filters=12,kernel_size=2,groups=12,strides=2,padding=valid", 12, Isa::kAvx512},
+  };
+  for (const Case& k : cases) {
+    const Problem p = make_problem(parse_spec(k.spec), {2, kDynamic, k.channels});
+    const auto plan =
+        std::make_shared<const KernelPlan>(plan_kernel(p, default_schedule(p, k.isa)));
+    ASSERT_TRUE(plan->dw_weights_in_regs) << k.spec << ": no held weights to test";
+    const LowerPlan held = lower_plan_of(plan);
+    ASSERT_TRUE(held.hold_weights);
+    LowerPlan loaded = held;
+    loaded.hold_weights = false;
+    loaded.tap_group = 0;
+    expect_form_matches(p, lower_and_unroll(p, held), lower_and_unroll(p, loaded),
+                        {5, 6, 13, 29, 64}, 40, k.spec);
+  }
+}
+
 }  // namespace
 }  // namespace convjit::detail::ir::test

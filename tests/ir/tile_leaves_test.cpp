@@ -7,6 +7,7 @@
 #include "compiler/ir/lower.hpp"
 #include "compiler/ir/mutate.hpp"
 #include "compiler/ir/pipeline.hpp"
+#include "compiler/ir/printer.hpp"
 #include "compiler/ir/tile_leaves.hpp"
 #include "ir/ir_test_util.hpp"
 
@@ -122,6 +123,24 @@ TEST(TileLeaves, FirstLayersSumTheirTapsInClassesInEveryTile) {
   const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
   EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
   EXPECT_EQ(match_tile(lowered, first_edge_tile(lowered)), edge) << edge.to_string();
+}
+
+// Depthwise kernels whose weights fit beside the tile hold them in registers: the IR loads
+// them once per channel block (w_held) and the interior tile reads them; the edge does not.
+TEST(TileLeaves, SmallDepthwiseKernelsHoldTheirWeights) {
+  const Problem p = problem("filters=32,kernel_size=3,groups=32,padding=same", {1, 4096, 32});
+  const ScheduledIr ir(p, default_schedule(p, Isa::kAvx512));
+  ASSERT_TRUE(ir.plan()->dw_weights_in_regs);
+  const TileLeaves& t = ir.full_block().interior;
+  EXPECT_TRUE(t.weights_held);
+  EXPECT_EQ(t.taps, 3);
+  EXPECT_EQ(t.tap_group, 0);
+  EXPECT_NE(t.to_string().find("weights held"), std::string::npos) << t.to_string();
+  EXPECT_FALSE(ir.full_block().edge.weights_held);
+  const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+  EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
+  EXPECT_EQ(match_tile(lowered, first_edge_tile(lowered)), ir.full_block().edge);
+  EXPECT_NE(to_string(lowered).find("registers w_held[6]"), std::string::npos);
 }
 
 // lower_conv writes one tile per ic block: the middle ones start from the partial sums and

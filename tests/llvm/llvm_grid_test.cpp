@@ -228,6 +228,9 @@ TEST(LlvmGrid, BothBackendsGiveTheSameBitsWithoutTranscendentals) {
       {"filters=64,kernel_size=3,padding=same", 32, Isa::kAvx512},
       {"filters=72,kernel_size=5,padding=causal,dilation_rate=2", 48, Isa::kAvx2},
       {"filters=64,kernel_size=31,groups=64,padding=same", 64, Isa::kAvx512},
+      {"filters=32,kernel_size=3,groups=32,padding=same", 32, Isa::kAvx512},
+      {"filters=20,kernel_size=5,groups=20,padding=causal,dilation_rate=3", 20, Isa::kAvx512},
+      {"filters=8,kernel_size=3,groups=8,padding=same", 8, Isa::kAvx2},
       {"filters=48,kernel_size=3,groups=4,strides=2", 32, Isa::kAvx512},
       {"filters=256,kernel_size=1", 512, Isa::kAvx512},
   };

@@ -49,6 +49,8 @@ ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& pla
   CONVJIT_JIT_CHECK(tile.tap_group == (direct ? 0 : plan.dw_tap_block));
   const std::int64_t classes = plan.tap_class_size > 0 ? std::min(plan.stride, plan.K) : 0;
   CONVJIT_JIT_CHECK(tile.tap_classes == classes && edge.tap_classes == classes);
+  CONVJIT_JIT_CHECK(tile.weights_held == (!direct && plan.dw_weights_in_regs) &&
+                    !edge.weights_held);
   CONVJIT_JIT_CHECK(edge.rows == 1 && edge.cols == variant.vecs && edge.taps_checked);
   CONVJIT_JIT_CHECK(edge.last_col_lanes == tile.last_col_lanes && edge.taps == tile.taps);
   CONVJIT_JIT_CHECK(edge.channels == tile.channels && edge.prefetches == 0);
@@ -284,8 +286,7 @@ void ColumnEmitter<Vmm>::emit_final_output(int rows) {
   }
   // Reload pass: every register but the depthwise weights is free now.
   std::vector<int> regs;
-  const int keep_begin =
-      p_.kind == KernelKind::kDepthwise && p_.dw_weights_in_regs ? p_.ur_t * p_.ur_oc : p_.vregs;
+  const int keep_begin = tile_.weights_held ? p_.ur_t * p_.ur_oc : p_.vregs;
   const int keep_end = keep_begin + static_cast<int>(p_.K) * p_.ur_oc;
   for (int r = 0; r < p_.vregs; ++r) {
     if (r < keep_begin || r >= keep_end) regs.push_back(r);

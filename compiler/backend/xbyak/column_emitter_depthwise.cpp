@@ -18,7 +18,7 @@ using namespace Xbyak::util;  // NOLINT: register names read like assembly
 
 template <class Vmm>
 void ColumnEmitter<Vmm>::emit_dw_load_weights() {
-  if (!p_.dw_weights_in_regs) return;
+  if (!tile_.weights_held) return;  // the IR tile reads held weights
   c_.annotate("depthwise: weights into registers for the whole column");
   for (std::int64_t k = 0; k < p_.K; ++k) {
     for (int j = 0; j < v_.vecs; ++j) {
@@ -33,7 +33,7 @@ void ColumnEmitter<Vmm>::emit_dw_tap(int rows, int k_static, std::int64_t in_dis
   const std::int64_t row_bytes = p_.stride * p_.C * 4;
   for (int j = 0; j < v_.vecs; ++j) {
     Vmm w = vreg(p_.dw_w_tmp);
-    if (k_static >= 0 && p_.dw_weights_in_regs) {
+    if (k_static >= 0 && tile_.weights_held) {
       w = vreg(p_.wreg_base + k_static * p_.ur_oc + j);
     } else {
       // k loop: rdx points at the tap's weights; straight taps: at the block's.
@@ -101,7 +101,7 @@ void ColumnEmitter<Vmm>::emit_dw_reduction(int rows) {
     return;
   }
   if (p_.unroll_k) {
-    if (!p_.dw_weights_in_regs) c_.mov(reg_aw_, reg_w_);
+    if (!tile_.weights_held) c_.mov(reg_aw_, reg_w_);
     for (std::int64_t k = 0; k < p_.K; ++k) emit_dw_tap(rows, static_cast<int>(k), k * tap_bytes);
     return;
   }
