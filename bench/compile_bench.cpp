@@ -61,17 +61,35 @@ void lower_scheduled(benchmark::State& state, const convjit::harness::SuiteShape
   }
 }
 
-/// The first stage alone (ScheduledIr::nest: lower_conv to sweep_channel_blocks), and the
-/// register tiles the Xbyak backend walks (ScheduledIr::tiles).
+/// What the Xbyak backend lowers on each compile: the register tiles it walks
+/// (ScheduledIr::tiles) and the loop order its driver reads (ScheduledIr::loop_order); and the
+/// first stage alone (ScheduledIr::nest: lower_conv to sweep_channel_blocks).
+/// kPlan: plan_kernel alone, which every stage includes.
+enum class Stage { kPlan, kNest, kTiles, kLoopOrder };
+const char* stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::kPlan: return "plan_kernel/";
+    case Stage::kNest: return "lower_nest/";
+    case Stage::kTiles: return "lower_tiles/";
+    case Stage::kLoopOrder: return "lower_loop_order/";
+  }
+  return "";
+}
+
 void lower_stage(benchmark::State& state, const convjit::harness::SuiteShape& shape,
-                 convjit::Isa isa, bool tiles) {
+                 convjit::Isa isa, Stage stage) {
   namespace detail = convjit::detail;
   const detail::Problem p = detail::make_problem(shape.spec(), shape.input_shape());
   const detail::Schedule s = detail::default_schedule(p, isa);
   std::size_t variables = 0;  // kept live so the lowering is not optimized away
   for (auto _ : state) {
     const detail::ir::ScheduledIr scheduled(p, s);
-    variables += tiles ? scheduled.tiles().func.vars.size() : scheduled.nest().vars.size();
+    switch (stage) {
+      case Stage::kPlan: variables += scheduled.plan()->prefetch_lines.size(); break;
+      case Stage::kNest: variables += scheduled.nest().vars.size(); break;
+      case Stage::kTiles: variables += scheduled.tiles().func.vars.size(); break;
+      case Stage::kLoopOrder: variables += scheduled.loop_order().path.size(); break;
+    }
     benchmark::DoNotOptimize(variables);
   }
 }
@@ -131,12 +149,10 @@ int main(int argc, char** argv) {
             [shape, isa](benchmark::State& st) { lower_scheduled(st, shape, isa); })
             ->Unit(benchmark::kMicrosecond);
       for (const convjit::Isa isa : {convjit::Isa::kAvx2, convjit::Isa::kAvx512}) {
-        for (const bool tiles : {false, true}) {
+        for (const Stage stage : {Stage::kPlan, Stage::kNest, Stage::kTiles, Stage::kLoopOrder}) {
           benchmark::RegisterBenchmark(
-              (std::string(tiles ? "lower_tiles/" : "lower_nest/") + convjit::isa_name(isa) + "/" +
-               shape.name)
-                  .c_str(),
-              [shape, isa, tiles](benchmark::State& st) { lower_stage(st, shape, isa, tiles); })
+              (stage_name(stage) + std::string(convjit::isa_name(isa)) + "/" + shape.name).c_str(),
+              [shape, isa, stage](benchmark::State& st) { lower_stage(st, shape, isa, stage); })
               ->Unit(benchmark::kMicrosecond);
         }
       }

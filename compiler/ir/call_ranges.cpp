@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/ir/loop_tags.hpp"
 #include "compiler/ir/mutate.hpp"
 #include "compiler/ir/sweep_channels.hpp"
 
@@ -38,8 +39,7 @@ Stmt loop_over(const For& loop, const Expr& begin, const Expr& end, std::string 
 
 class Restrict {
  public:
-  Restrict(ir::Func& f, const KernelPlan& plan) : f_(f), p_(f.problem), rows_(plan.ur_t) {
-    block_t_ = plan.block_t;
+  explicit Restrict(ir::Func& f) : f_(f), p_(f.problem) {
     t0_ = f_.var_expr(CallRangeNames::kTBegin);
     t1_ = f_.var_expr(CallRangeNames::kTEnd);
     oc0_ = f_.var_expr(CallRangeNames::kOcBegin);
@@ -47,9 +47,21 @@ class Restrict {
     guard_var_ = f_.var("oc_in_range");
   }
 
-  /// The body with the range Lets inside the length Lets (Lout, pad_left, t_lo, t_hi).
+  /// The body with the range Lets inside the length Lets (Lout, pad_left, t_lo, t_hi):
+  /// lower_conv's `t_begin = 0` and `t_end = Lout` (the steps its time blocks and regions
+  /// cover) become the call's clamped range.
   Stmt run(const Stmt& body) {
-    if (const auto* n = ir::as<Let>(body)) return Let::make(n->var, n->value, run(n->body));
+    if (const auto* n = ir::as<Let>(body)) {
+      if (n->var != t0_->var) return Let::make(n->var, n->value, run(n->body));
+      const auto* end = ir::as<Let>(n->body);
+      if (end == nullptr || end->var != t1_->var) ranges_bug("t_begin without t_end");
+      return ranges(end->body);
+    }
+    ranges_bug("no t_begin/t_end Lets (not lower_conv's scheduled nest)");
+  }
+
+ private:
+  Stmt ranges(const Stmt& body) {
     const Expr lout = f_.var_expr("Lout");
     const Expr pad = f_.var_expr("pad_left");
     const Expr length = ir::make_var(ir::Func::kVarL, "L");
@@ -65,32 +77,22 @@ class Restrict {
     return Let::make(t0_->var, clamp(param(CallRangeNames::kTBeginParam), 0, lout), s);
   }
 
- private:
   Expr param(const char* name) { return f_.var_expr(name); }
 
   Stmt stmt(const Stmt& s) {
     if (const auto* n = ir::as<For>(s)) {
-      if (n->tag == "time blocks") return time_blocks(*n);
-      if (n->tag == "groups") return groups(*n);
+      if (n->tag == ir::tags::kGroups) return groups(*n);
       if (n->tag == "axis activation over channels") return axis_rows(*n, t0_, t1_);
       if (n->tag == "axis activation over time") return axis_rows(*n, oc0_, oc1_);
     }
     if (const auto* n = ir::as<Block>(s); n && !n->stmts.empty()) {
-      if (has_tag(n->stmts.front(), "left edge")) return regions(*n);
-      if (has_tag(n->stmts.front(), "oc blocks") || has_tag(n->stmts.front(), "channel blocks")) {
+      if (has_tag(n->stmts.front(), ir::tags::kOcBlocks) ||
+          has_tag(n->stmts.front(), ir::tags::kChannelBlocks)) {
         return channel_blocks(*n);
       }
     }
     return mutate_children(
         s, [](const Expr& e) { return e; }, [this](const Stmt& c) { return stmt(c); });
-  }
-
-  /// Time blocks of block_t steps: only those that meet [t_begin, t_end).
-  Stmt time_blocks(const For& n) {
-    if (block_t_ <= 0) ranges_bug("time blocks without block_t");
-    const Expr lo = floor_div(t0_, block_t_);
-    const Expr hi = max(ceil_div(t1_, block_t_), lo);
-    return For::make(n.var, lo, hi - lo, n.kind, n.tag, stmt(n.body));
   }
 
   /// Groups that hold output channels of the range.
@@ -112,9 +114,6 @@ class Restrict {
     const Expr b = clamp(lo, begin, end);
     return {b, clamp(hi, b, end)};
   }
-  std::pair<Expr, Expr> in_time(const Expr& begin, const Expr& end) const {
-    return intersect(begin, end, t0_, t1_);
-  }
 
   /// The rows of an axis activation stage: For n { For row { AxisActivation } }.
   Stmt axis_rows(const For& n, const Expr& begin, const Expr& end) {
@@ -129,7 +128,7 @@ class Restrict {
   Stmt channel_blocks(const Block& n) {
     if (n.stmts.size() > 2) ranges_bug("channel blocks followed by more than a tail");
     const For& full = *ir::as<For>(n.stmts.front());
-    const bool depthwise = full.tag == "channel blocks";
+    const bool depthwise = full.tag == ir::tags::kChannelBlocks;
     const std::int64_t bw = f_.weights.block_width;
     const std::int64_t channels = depthwise ? p_.in_channels : p_.oc_per_group;
     const std::int64_t count = channels / bw;
@@ -147,64 +146,14 @@ class Restrict {
     if (n.stmts.size() == 2) {
       const Expr start = base + count * unit;
       const Expr in_range = min(clamp(oc1_ - start, 0, 1), clamp(start - oc0_ + 1, 0, 1));
-      out.push_back(For::make(guard_var_, 0, in_range, ir::ForKind::kSerial, "oc range",
+      out.push_back(For::make(guard_var_, 0, in_range, ir::ForKind::kSerial, ir::tags::kOcRange,
                               stmt(n.stmts.back())));
     }
     return Block::make(std::move(out));
   }
 
-  /// Block{left edge, interior tiles, [interior tail,] right edge} of time_regions.
-  Stmt regions(const Block& n) {
-    const bool has_tail = n.stmts.size() == 4;
-    if (n.stmts.size() != 3 && !has_tail) ranges_bug("unexpected time regions");
-    const auto* left = ir::as<For>(n.stmts[0]);
-    const auto* tiles = ir::as<For>(n.stmts[1]);
-    const auto* tail = has_tail ? ir::as<For>(n.stmts[2]) : nullptr;
-    const auto* right = ir::as<For>(n.stmts.back());
-    if (left == nullptr || tiles == nullptr || right == nullptr || (has_tail && tail == nullptr) ||
-        tiles->tag != "interior tiles" || right->tag != "right edge" ||
-        (has_tail && tail->tag != "interior tail") || (has_tail != (rows_ > 1))) {
-      ranges_bug("unexpected time regions");
-    }
-    // Whole run: left edge [b, ib), tiles ib + tt*rows for tt < tiles, tail up to ie, right
-    // edge [ie, e).
-    const Expr b = left->min;
-    const Expr ib = left->min + left->extent;
-    const Expr ie = right->min;
-    const Expr e = right->min + right->extent;
-    std::vector<Stmt> out;
-    const auto [lb, le] = in_time(b, ib);
-    out.push_back(loop_over(*left, lb, le));
-    // Tiles wholly inside the range; the interior rows around them (cut tiles' rows and the
-    // interior tail) run one by one with the one-row interior body.
-    const Expr tt_lo = clamp(ceil_div(t0_ - ib, rows_), 0, tiles->extent);
-    const Expr tt_hi = clamp(floor_div(t1_ - ib, Expr(rows_)), tt_lo, tiles->extent);
-    if (has_tail) {
-      const auto [a, z] = in_time(ib, ie);
-      const Expr first_tile = clamp(ib + tt_lo * rows_, a, z);
-      const Expr after_tiles = clamp(ib + tt_hi * rows_, first_tile, z);
-      out.push_back(
-          For::make(tiles->var, tt_lo, tt_hi - tt_lo, tiles->kind, tiles->tag, tiles->body));
-      // One loop (one copy of the body) over the rows [a, first_tile) and [after_tiles, z):
-      // row i is a + i, or a + i + (after_tiles - first_tile) once i >= first_tile - a.
-      const Expr before = first_tile - a;
-      const Expr i = f_.var_expr("interior_row");
-      const Expr t = a + i + (after_tiles - first_tile) * clamp(i - before + 1, 0, 1);
-      out.push_back(For::make(i->var, 0, before + (z - after_tiles), tail->kind, tail->tag,
-                              Let::make(tail->var, t, tail->body)));
-    } else {
-      out.push_back(
-          For::make(tiles->var, tt_lo, tt_hi - tt_lo, tiles->kind, tiles->tag, tiles->body));
-    }
-    const auto [rb, re] = in_time(ie, e);
-    out.push_back(loop_over(*right, rb, re));
-    return Block::make(std::move(out));
-  }
-
   ir::Func& f_;
   const Problem& p_;
-  int rows_ = 1;
-  std::int64_t block_t_ = 0;
   Expr t0_, t1_, oc0_, oc1_;
   Expr group_;
   int guard_var_ = -1;
@@ -218,7 +167,7 @@ ir::Func restrict_to_call_ranges(const ir::Func& f) {
                            CallRangeNames::kOcBeginParam, CallRangeNames::kOcEndParam}) {
     out.var(name);
   }
-  Restrict r(out, *f.plan);
+  Restrict r(out);
   out.body = r.run(f.body);
   return out;
 }

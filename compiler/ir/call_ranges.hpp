@@ -50,16 +50,17 @@ std::vector<std::pair<int, std::int64_t>> call_range_values(const ir::Func& f,
 /// Rewrites the loop nest of `f`, as ir::lower_conv made it (before simplify and pruning: every
 /// region loop is still there, with its tag), so that it computes the outputs of
 /// [call_t_begin, call_t_end) x [call_oc_begin, call_oc_end) only:
-///   - time regions (left edge, interior tiles, interior tail, right edge) and time blocks are
-///     intersected with [t_begin, t_end); the interior rows of tiles cut by the range are
-///     computed by the one-row interior body (the same instructions per output as in a tile);
+///   - lower_conv's steps `t_begin = 0`, `t_end = Lout` become the call's [t_begin, t_end): its
+///     time blocks and regions (edges, interior tiles) are built from those, as the Xbyak
+///     driver builds each call's (the interior tiles start at the call's first interior step);
 ///   - channel blocks (oc blocks of a group, depthwise channel blocks) run when their first
 ///     output channel is in [oc_begin, oc_end); groups outside the range are skipped;
 ///   - the axis-activation stage runs on the call's rows (channels_last: time steps) or
 ///     columns (channels_first: output channels).
-/// Each output element keeps the instruction sequence it has in a whole run, so any split
-/// gives bit-identical results. Ranges must follow the kernel's split rules (oc ranges start on
-/// multiples of call_oc_split_granularity; no time split when !call_can_split_time).
+/// Each output element sums its taps (and input channels) in the one order every region
+/// keeps, so any split gives bit-identical results. Ranges must follow the kernel's split rules (oc
+/// ranges start on multiples of call_oc_split_granularity; no time split when
+/// !call_can_split_time).
 ir::Func restrict_to_call_ranges(const ir::Func& f);
 
 /// Output channels a call must compute together (KernelPlan::oc_granularity: a channel block

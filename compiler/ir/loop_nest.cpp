@@ -2,13 +2,14 @@
 
 #include <functional>
 
+#include "compiler/ir/loop_tags.hpp"
 #include "compiler/ir/mutate.hpp"
 
 namespace convjit::detail::ir {
 namespace {
 
 bool is_channel_loop(const std::string& tag) {
-  return tag == "oc blocks" || tag == "channel blocks";
+  return tags::is_channel_blocks(tag);
 }
 
 /// The statements directly in `s` (through Blocks, Lets and Allocs, not into loops).
@@ -60,8 +61,7 @@ struct Walker {
     } else if (const auto* a = as<Alloc>(s)) {
       walk(a->body);
     } else if (const auto* loop = as<For>(s)) {
-      const bool region = loop->tag == "interior tiles" || loop->tag == "left edge" ||
-                          loop->tag == "right edge" || loop->tag == "interior tail";
+      const bool region = tags::is_time_region(loop->tag);
       if (is_channel_loop(loop->tag)) {
         if (inside_region) out.channels_swept = true;
         if (inside_time_blocks) out.time_outside_channels = true;
@@ -69,8 +69,8 @@ struct Walker {
       if (!loop->tag.empty()) path.push_back(loop->tag);
       const bool saved_region = inside_region, saved_blocks = inside_time_blocks;
       inside_region = inside_region || region;
-      inside_time_blocks = inside_time_blocks || loop->tag == "time blocks";
-      if (loop->tag == "interior tiles") {
+      inside_time_blocks = inside_time_blocks || loop->tag == tags::kTimeBlocks;
+      if (loop->tag == tags::kInteriorTiles) {
         interior(*loop);
       } else {
         walk(loop->body);

@@ -8,6 +8,8 @@
 #include <functional>
 #include <utility>
 
+#include "compiler/ir/call_ranges.hpp"
+#include "compiler/ir/loop_tags.hpp"
 #include "compiler/schedule/weight_layout.hpp"
 
 namespace convjit::detail::ir {
@@ -54,6 +56,13 @@ class Lowering {
     const Expr pad = f_.var_expr("pad_left");
     lout_ = lout;
     pad_ = pad;
+    if (plan_.split_regions) {
+      range_begin_ = f_.var_expr(CallRangeNames::kTBegin);
+      range_end_ = f_.var_expr(CallRangeNames::kTEnd);
+    } else {
+      range_begin_ = 0;
+      range_end_ = lout;
+    }
     std::vector<Stmt> stages;
     const bool cf = p_.data_format == DataFormat::kChannelsFirst;
     if (cf && plan_.transpose_channels_first) {
@@ -72,7 +81,10 @@ class Lowering {
     }
     Stmt body = Block::make(std::move(stages));
     if (plan_.split_regions) {
-      // Interior: the output steps whose taps are all inside [0, L).
+      // The steps this call computes (restrict_to_call_ranges binds them to the call's
+      // range), and the interior: the output steps whose taps are all inside [0, L).
+      body = Let::make(range_end_->var, lout, body);
+      body = Let::make(range_begin_->var, 0, body);
       const Expr t_lo = f_.var_expr("t_lo");
       const Expr t_hi = f_.var_expr("t_hi");
       body = Let::make(t_hi->var,
@@ -104,14 +116,17 @@ class Lowering {
                  : direct_tile(0, ob, IcBlock{0, bic, 0, true, true}, t0, tile_rows, clipped);
     };
     RegisterTiles out;
+    const bool groups = plan_.edge_groups;
     if (full > 0) {
       out.full = tile(OcBlock{0, 0, cols}, rows, false);
       out.full_edge = tile(OcBlock{0, 0, cols}, 1, true);
+      if (groups) out.full_edge_group = tile(OcBlock{0, 0, cols}, rows, true);
     }
     if (rest > 0) {
       const OcBlock tail{full * bw, full, static_cast<int>((rest + plan_.lanes - 1) / plan_.lanes)};
       out.tail = tile(tail, rows, false);
       out.tail_edge = tile(tail, 1, true);
+      if (groups) out.tail_edge_group = tile(tail, rows, true);
     }
     out.func = f_;
     return out;
@@ -231,7 +246,19 @@ class Lowering {
     const int k = f_.var("k");
     if (!clipped) return For::make(k, 0, K(), ForKind::kSerial, "", std::move(body));
     const auto [kb, ke] = taps_in_range(t0);
-    return For::make(k, kb, ke - kb, ForKind::kSerial, "taps in range", std::move(body));
+    return For::make(k, kb, ke - kb, ForKind::kSerial, tags::kTapsInRange, std::move(body));
+  }
+
+  /// An edge group's tap loop (LowerPlan::edge_groups): every tap, ascending; `row(i, pos)`
+  /// is row i's work for the tap at input position pos, run only when pos is in [0, L).
+  /// Each row sums its taps in range in ascending order, as a single edge step does.
+  Stmt taps_checked_per_row(const Expr& pos, const std::function<Stmt(Stmt guarded)>& per_tap,
+                            Stmt row) {
+    const Expr in_range = clamp(min(pos + 1, l_param_ - pos), 0, 1);
+    Stmt guarded = For::make(f_.var("tap_ok"), 0, in_range, ForKind::kSerial, tags::kTapInRange,
+                             std::move(row));
+    return For::make(f_.var("k"), 0, K(), ForKind::kSerial, tags::kTapsCheckedPerRow,
+                     per_tap(std::move(guarded)));
   }
 
   /// The taps [kb, ke) of output step t0 whose input position is in [0, L).
@@ -248,7 +275,7 @@ class Lowering {
     const Expr c = f_.var_expr("tap_class"), jk = f_.var_expr("class_tap");
     const Expr first = ceil_div(kb - c, p_.stride), end = ceil_div(ke - c, p_.stride);
     return For::make(c->var, 0, std::min(p_.stride, p_.kernel), ForKind::kSerial,
-                     "tap classes in range",
+                     tags::kTapClassesInRange,
                      For::make(jk->var, first, end - first, ForKind::kSerial, "",
                                Let::make(f_.var("k"), c + jk * p_.stride, std::move(body))));
   }
@@ -269,7 +296,7 @@ class Lowering {
         j * plan_.lanes;
     const Access input{conv_src_,
                        src_.at(n(), t0 * S() - pad_ + r * s + c, g * p_.ic_per_group + icb.ic0)};
-    return shared_input_taps("tap classes", c, std::min(s, p_.kernel),
+    return shared_input_taps(tags::kTapClasses, c, std::min(s, p_.kernel),
                              floor_div(K() - c + (s - 1), s), 1, rows, oc.cols, w_index, input,
                              Expr());
   }
@@ -325,9 +352,13 @@ class Lowering {
     }
   }
 
+  /// LowerPlan::loops_only: a tile's place in the nest, without its statements.
+  Stmt empty_tile() const { return Alloc::make({acc_}, Block::make({})); }
+
   /// One register tile of `rows` x oc.cols at output step t0 (direct strategy).
   Stmt direct_tile(const Expr& g, const OcBlock& oc, const IcBlock& icb, const Expr& t0, int rows,
                    bool clipped) {
+    if (plan_.loops_only) return empty_tile();
     const int cols = oc.cols;
     const Expr i = f_.var_expr("i"), j = f_.var_expr("j"), k = f_.var_expr("k"),
                ic = f_.var_expr("ic");
@@ -363,7 +394,24 @@ class Lowering {
                               unrolled("j", cols, Fma::make(acc, VReg{x_, 0}, VReg{w_, j}))})),
     });
     reduce = For::make(f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "", reduce);
-    if (plan_.tap_class_size > 0 && !clipped) {
+    if (clipped && rows > 1) {
+      // An edge group: per tap, per input channel, each row's broadcast and FMAs if its input
+      // position is in range (Xbyak: the rows in range are found per tap, a prefix or a
+      // suffix, and the ic reduction emitted for them runs).
+      tile.push_back(taps_checked_per_row(
+          pos,
+          [&](Stmt guarded) {
+            return For::make(
+                f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "",
+                Block::make(
+                    {unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
+                     unrolled("i", rows, std::move(guarded))}));
+          },
+          Block::make(
+              {Broadcast::make(VReg{x_, 0},
+                               Access{conv_src_, src_.at(n(), pos, g * p_.ic_per_group + ic)}),
+               unrolled("j", cols, Fma::make(acc, VReg{x_, 0}, VReg{w_, j}))})));
+    } else if (plan_.tap_class_size > 0 && !clipped) {
       tile.push_back(tap_classes(g, oc, icb, t0, rows));
     } else if (plan_.tap_class_size > 0) {
       tile.push_back(taps_in_range_by_class(t0, reduce));
@@ -380,6 +428,7 @@ class Lowering {
   /// One register tile of `rows` x cols channel vectors starting at channel c0, multiplier
   /// index jm (depthwise strategy: filter = c * multiplier + jm).
   Stmt depthwise_tile(const Expr& jm, const OcBlock& cb, const Expr& t0, int rows, bool clipped) {
+    if (plan_.loops_only) return empty_tile();
     const int cols = cb.cols;
     const Expr i = f_.var_expr("i"), j = f_.var_expr("j"), k = f_.var_expr("k");
     const std::int64_t lanes = plan_.lanes, bw = f_.weights.block_width;
@@ -407,11 +456,26 @@ class Lowering {
     }
     const Stmt load_x =
         Load::make(VReg{x_, 0}, Access{conv_src_, src_.at(n(), pos, c)}, valid, in_stride);
+    const Stmt tile_epilogue = unrolled(
+        "i", rows,
+        unrolled("j", cols,
+                 epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride)));
+    if (clipped && rows > 1) {
+      // An edge group: per tap, each row in range loads its weight vectors one at a time
+      // (w[0], as the held-weights edge and the Xbyak edge do) beside its input.
+      tile.push_back(taps_checked_per_row(
+          pos, [&](Stmt guarded) { return unrolled("i", rows, std::move(guarded)); },
+          unrolled("j", cols,
+                   Block::make({Load::make(VReg{w_, 0}, Access{weights_, w_index}, lanes), load_x,
+                                Fma::make(acc, VReg{x_, 0}, VReg{w_, 0})}))));
+      tile.push_back(tile_epilogue);
+      return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+    }
     if (plan_.hold_weights) {
       if (!clipped) {
         // Every tap's weights are in w_held: the taps unrolled, no weight loads.
         tile.push_back(For::make(
-            k->var, 0, K(), ForKind::kUnrolled, "taps, weights held",
+            k->var, 0, K(), ForKind::kUnrolled, tags::kTapsWeightsHeld,
             unrolled("i", rows,
                      unrolled("j", cols,
                               Block::make({load_x, Fma::make(acc, VReg{x_, 0},
@@ -450,7 +514,7 @@ class Lowering {
   /// LowerPlan::hold_weights: `body` (a channel block's time loops) inside the register array
   /// w_held, after loading the block's K x cols weight vectors into it (w_held[k*cols + j]).
   Stmt hold_weights(const Expr& jm, const OcBlock& cb, Stmt body) {
-    if (!plan_.hold_weights) return body;
+    if (!plan_.hold_weights || plan_.loops_only) return body;
     const Expr k = f_.var_expr("k"), j = f_.var_expr("j");
     const Expr w_index =
         ((jm * f_.weights.blocks + cb.wblock) * K() + k) * f_.weights.block_width + j * plan_.lanes;
@@ -475,7 +539,7 @@ class Lowering {
         ((jm * f_.weights.blocks + cb.wblock) * K() + g * group + kk) * f_.weights.block_width +
         j * plan_.lanes;
     const Access input{conv_src_, src_.at(n(), t0 - pad_ + g * (group * d) + r, c)};
-    return shared_input_taps("tap groups", g, (p_.kernel + group - 1) / group,
+    return shared_input_taps(tags::kTapGroups, g, (p_.kernel + group - 1) / group,
                              min(group, K() - g * group), d, rows, cb.cols, w_index, input, valid);
   }
 
@@ -496,27 +560,52 @@ class Lowering {
 
   using TileFn = std::function<Stmt(const Expr& t0, int rows, bool clipped)>;
 
-  /// Output steps [b, e) split into left edge, interior tiles, interior tail, right edge.
-  Stmt time_regions(const Expr& b, const Expr& e, const Expr& le, const Expr& ib, const Expr& ie,
-                    const TileFn& tile) {
+  /// Output steps [b, e) in regions (loop_tags.hpp): the left edge (groups of tile_t steps,
+  /// then single steps), whole interior tiles from the first step whose taps are all in
+  /// [0, L), then the right edge (groups, then single steps) from the end of the last whole
+  /// tile: the interior's last steps run with the right edge, as in the Xbyak column.
+  Stmt time_regions(const Expr& b, const Expr& e, const TileFn& tile) {
     const int t = f_.var("t");
     const Expr tv = f_.var_expr("t");
     if (!plan_.split_regions) {
-      return For::make(t, b, e - b, ForKind::kSerial, "all steps, taps clipped", tile(tv, 1, true));
+      return For::make(t, b, e - b, ForKind::kSerial, tags::kAllSteps, tile(tv, 1, true));
     }
     const int rows = plan_.tile_t;
-    std::vector<Stmt> out;
-    out.push_back(For::make(t, b, le - b, ForKind::kSerial, "left edge", tile(tv, 1, true)));
-    const Expr tiles = floor_div(ie - ib, rows);
-    const Expr tt = f_.var_expr("tt");
-    out.push_back(For::make(tt->var, 0, tiles, ForKind::kSerial, "interior tiles",
-                            tile(ib + tt * rows, rows, false)));
-    if (rows > 1) {
-      out.push_back(For::make(t, ib + tiles * rows, ie - ib - tiles * rows, ForKind::kSerial,
-                              "interior tail", tile(tv, 1, false)));
+    const Expr le = clamp(f_.var_expr("t_lo"), b, e);
+    const Expr tiles = floor_div(clamp(f_.var_expr("t_hi"), le, e) - le, rows);
+    const Expr ie = le + tiles * rows;
+    // A direct left-edge group stops where a group would touch the right edge too: a group at
+    // step t ends inside [0, L) when t + rows <= (L - 1 + pad - (K-1)d) / s + 1.
+    Expr left_cap;
+    if (!plan_.depthwise) {
+      left_cap = floor_div(floor_div(l_param_ - 1 + pad_ - (K() - 1) * D(), S()) + 1 - b, rows);
     }
-    out.push_back(For::make(t, ie, e - ie, ForKind::kSerial, "right edge", tile(tv, 1, true)));
+    const Expr tt = f_.var_expr("tt");
+    std::vector<Stmt> out;
+    edge(tags::kLeftEdgeGroups, tags::kLeftEdge, b, le, left_cap, tile, out);
+    out.push_back(For::make(tt->var, 0, tiles, ForKind::kSerial, tags::kInteriorTiles,
+                            tile(le + tt * rows, rows, false)));
+    edge(tags::kRightEdgeGroups, tags::kRightEdge, ie, e, Expr(), tile, out);
     return Block::make(std::move(out));
+  }
+
+  /// An edge region [b, e): whole groups of tile_t steps (LowerPlan::edge_groups; at most
+  /// `cap` of them when defined), then single steps.
+  void edge(const char* groups_tag, const char* tag, const Expr& b, const Expr& e, const Expr& cap,
+            const TileFn& tile, std::vector<Stmt>& out) {
+    const int t = f_.var("t");
+    const Expr tv = f_.var_expr("t");
+    Expr first = b;
+    if (plan_.edge_groups) {
+      const int rows = plan_.tile_t;
+      const Expr eg = f_.var_expr("edge_group");
+      Expr groups = floor_div(e - b, rows);
+      if (cap.defined()) groups = clamp(cap, 0, groups);
+      out.push_back(For::make(eg->var, 0, groups, ForKind::kSerial, groups_tag,
+                              Let::make(t, b + eg * rows, tile(tv, rows, true))));
+      first = b + groups * rows;
+    }
+    out.push_back(For::make(t, first, e - first, ForKind::kSerial, tag, tile(tv, 1, true)));
   }
 
   /// The time range, in cache blocks of block_t steps or whole.
@@ -554,7 +643,7 @@ class Lowering {
     out.push_back(fn(IcBlock{0, bic, 0, true, false}));
     if (nb > 2) {
       const Expr icb = f_.var_expr("icb");
-      out.push_back(For::make(icb->var, 1, nb - 2, ForKind::kSerial, "input-channel blocks",
+      out.push_back(For::make(icb->var, 1, nb - 2, ForKind::kSerial, tags::kInputChannelBlocks,
                               fn(IcBlock{icb * bic, bic, icb, false, false})));
     }
     out.push_back(fn(IcBlock{(nb - 1) * bic, bic, nb - 1, false, true}));
@@ -567,8 +656,8 @@ class Lowering {
     if (plan_.depthwise) {
       const Expr jm = f_.var_expr("jm");
       auto blocks_then_time = [&](const std::function<Stmt(const OcBlock&)>& inner) {
-        return For::make(jm->var, 0, p_.oc_per_group, ForKind::kSerial, "depth multiplier",
-                         channel_blocks(p_.in_channels, "cb", "channel blocks", inner));
+        return For::make(jm->var, 0, p_.oc_per_group, ForKind::kSerial, tags::kDepthMultiplier,
+                         channel_blocks(p_.in_channels, "cb", tags::kChannelBlocks, inner));
       };
       if (time_outer) {
         // The block_t loop must enclose the channel loops: build it around them.
@@ -592,15 +681,16 @@ class Lowering {
       if (time_outer) {
         per_g = time_blocks_around([&](const std::function<Stmt(const TileFn&)>& regions) {
           return ic_blocks([&](const IcBlock& icb) {
-            return channel_blocks(p_.oc_per_group, "ob", "oc blocks", [&, icb](const OcBlock& ob) {
-              return regions([&, icb, ob](const Expr& t0, int rows, bool clipped) {
-                return direct_tile(g, ob, icb, t0, rows, clipped);
-              });
-            });
+            return channel_blocks(
+                p_.oc_per_group, "ob", tags::kOcBlocks, [&, icb](const OcBlock& ob) {
+                  return regions([&, icb, ob](const Expr& t0, int rows, bool clipped) {
+                    return direct_tile(g, ob, icb, t0, rows, clipped);
+                  });
+                });
           });
         });
       } else {
-        per_g = channel_blocks(p_.oc_per_group, "ob", "oc blocks", [&](const OcBlock& ob) {
+        per_g = channel_blocks(p_.oc_per_group, "ob", tags::kOcBlocks, [&](const OcBlock& ob) {
           return time_blocks_around([&, ob](const std::function<Stmt(const TileFn&)>& regions) {
             return ic_blocks([&, ob](const IcBlock& icb) {
               return regions([&, ob, icb](const Expr& t0, int rows, bool clipped) {
@@ -610,29 +700,27 @@ class Lowering {
           });
         });
       }
-      per_n = For::make(g->var, 0, p_.groups, ForKind::kSerial, "groups", per_g);
+      per_n = For::make(g->var, 0, p_.groups, ForKind::kSerial, tags::kGroups, per_g);
     }
-    return For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, "batch", per_n);
+    return For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, tags::kBatch, per_n);
   }
 
   /// Builds the time-block loop around `inner`, which receives a function that emits the
   /// regions of the current time block for a tile function.
   Stmt time_blocks_around(
       const std::function<Stmt(const std::function<Stmt(const TileFn&)>&)>& inner) {
-    const Expr t_lo = f_.var_expr("t_lo"), t_hi = f_.var_expr("t_hi");
     if (plan_.block_t <= 0) {
       return inner(
-          [&](const TileFn& tile) { return time_regions(0, lout_, t_lo, t_lo, t_hi, tile); });
+          [&](const TileFn& tile) { return time_regions(range_begin_, range_end_, tile); });
     }
+    // Blocks of block_t steps from the first step of the range (the Xbyak driver's chunks).
     const Expr tb = f_.var_expr("tb");
     const Expr b = f_.var_expr("tb_begin"), e = f_.var_expr("tb_end");
-    Stmt body = inner([&](const TileFn& tile) {
-      return time_regions(b, e, clamp(t_lo, b, e), clamp(t_lo, b, e), clamp(t_hi, b, e), tile);
-    });
-    body = Let::make(e->var, min(b + plan_.block_t, lout_), body);
-    body = Let::make(b->var, tb * plan_.block_t, body);
-    return For::make(tb->var, 0, ceil_div(lout_, plan_.block_t), ForKind::kSerial, "time blocks",
-                     body);
+    Stmt body = inner([&](const TileFn& tile) { return time_regions(b, e, tile); });
+    body = Let::make(e->var, min(b + plan_.block_t, range_end_), body);
+    body = Let::make(b->var, range_begin_ + tb * plan_.block_t, body);
+    return For::make(tb->var, 0, ceil_div(range_end_ - range_begin_, plan_.block_t),
+                     ForKind::kSerial, tags::kTimeBlocks, body);
   }
 
   /// The axis-wise activation (softmax, log_softmax, sparsemax, glu) over the last axis of
@@ -662,6 +750,7 @@ class Lowering {
   const LowerPlan& plan_;
   Func f_;
   Expr n_param_, l_param_, lout_, pad_;
+  Expr range_begin_, range_end_;  ///< the steps computed: the call's range (split_regions)
   int input_ = -1, weights_ = -1, bias_ = -1, output_ = -1, conv_src_ = -1, conv_dst_ = -1;
   Layout src_, dst_;
   int acc_ = -1, w_ = -1, x_ = -1, w_held_ = -1;
@@ -687,6 +776,7 @@ LowerPlan lower_plan_of(std::shared_ptr<const KernelPlan> kp) {
   plan.tap_group = kp->kind == KernelKind::kDepthwise ? kp->dw_tap_block : 0;
   plan.tap_class_size = kp->kind == KernelKind::kDirect ? kp->tap_class_size : 0;
   plan.hold_weights = kp->kind == KernelKind::kDepthwise && kp->dw_weights_in_regs;
+  plan.edge_groups = kp->edge_groups;
   plan.kernel_plan = std::move(kp);
   return plan;
 }

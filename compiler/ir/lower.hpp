@@ -41,6 +41,12 @@ struct LowerPlan {
   /// register array w_held around the block's time loops, and the interior tiles read them
   /// there (KernelPlan::dw_weights_in_regs); the edges load one weight vector at a time.
   bool hold_weights = false;
+  /// The edges run whole groups of tile_t steps first, every (step, tap) checked
+  /// (KernelPlan::edge_groups; the tags "left edge groups", "right edge groups").
+  bool edge_groups = false;
+  /// The loop nest alone: every loop, Let and region as lower_conv builds it, each register
+  /// tile an empty allocation (ScheduledIr::loop_order: what the Xbyak driver reads).
+  bool loops_only = false;
   /// The KernelPlan this view was taken from (null: unscheduled). Sets the Func's plan and
   /// weight layout.
   std::shared_ptr<const KernelPlan> kernel_plan;
@@ -67,6 +73,8 @@ struct RegisterTiles {
   Func func;                  ///< buffers, registers and variables the tiles refer to; body unset
   Stmt full, tail;            ///< interior tiles (Alloc statements)
   Stmt full_edge, tail_edge;  ///< edge tiles (Alloc statements)
+  /// Edge groups: tile_t rows, taps checked per row (undefined without LowerPlan::edge_groups).
+  Stmt full_edge_group, tail_edge_group;
 };
 RegisterTiles lower_register_tiles(const Problem& p, const LowerPlan& plan);
 

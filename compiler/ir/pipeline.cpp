@@ -99,6 +99,19 @@ const Func& ScheduledIr::nest() const {
   return *nest_;
 }
 
+const LoopNestSummary& ScheduledIr::loop_order() const {
+  std::call_once(order_read_, [this] {
+    LowerPlan loops = lower_plan_of(plan_);
+    loops.loops_only = true;
+    // restrict_to_call_ranges changes loop bounds only: the order is lower_conv's and the
+    // sweep pass's.
+    Func f = after("lower_conv (loops only)", lower_conv(plan_->problem, loops));
+    f = after("sweep_channel_blocks", sweep_channel_blocks(f));
+    loop_order_ = summarize_loop_nest(f);
+  });
+  return loop_order_;
+}
+
 const Func& ScheduledIr::func() const {
   std::call_once(lowered_,
                  [this] { func_ = std::make_shared<const Func>(lower_tiles(nest(), *plan_)); });
@@ -109,12 +122,13 @@ const RegisterTiles& ScheduledIr::tiles() const {
   std::call_once(tiles_lowered_, [this] {
     auto tiles = std::make_shared<const RegisterTiles>(
         lower_register_tiles(plan_->problem, lower_plan_of(plan_)));
-    auto read = [&](const Stmt& interior, const Stmt& edge, BlockTiles& out) {
+    auto read = [&](const Stmt& interior, const Stmt& edge, const Stmt& group, BlockTiles& out) {
       if (interior) out.interior = match_tile(tiles->func, interior);
       if (edge) out.edge = match_tile(tiles->func, edge);
+      if (group) out.edge_group = match_tile(tiles->func, group);
     };
-    read(tiles->full, tiles->full_edge, full_block_);
-    read(tiles->tail, tiles->tail_edge, tail_block_);
+    read(tiles->full, tiles->full_edge, tiles->full_edge_group, full_block_);
+    read(tiles->tail, tiles->tail_edge, tiles->tail_edge_group, tail_block_);
     tiles_ = std::move(tiles);
   });
   return *tiles_;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/ir/loop_tags.hpp"
 #include "compiler/ir/mutate.hpp"
 #include "compiler/target/target.hpp"
 
@@ -35,8 +36,8 @@ std::vector<const For*> region_loops(const Stmt& s) {
   if (block == nullptr) return out;
   for (const Stmt& c : block->stmts) {
     const auto* loop = ir::as<For>(c);
-    if (loop == nullptr || loop->tag == "channel blocks" || loop->tag == "oc blocks" ||
-        loop->tag == "time blocks") {
+    if (loop == nullptr || ir::tags::is_channel_blocks(loop->tag) ||
+        loop->tag == ir::tags::kTimeBlocks) {
       return {};
     }
     out.push_back(loop);
@@ -93,12 +94,25 @@ HoistedPrefetches hoist_prefetches(const Stmt& tile, int block_var, bool hoist) 
 /// The body of a swept region: [the hoisted prefetches,] the channel-block loop.
 Stmt swept_body(const For& region, const For& blocks, const Direction& d, bool hoist) {
   const HoistedPrefetches h =
-      hoist_prefetches(region.body, blocks.var, hoist && region.tag == "interior tiles");
+      hoist_prefetches(region.body, blocks.var, hoist && region.tag == ir::tags::kInteriorTiles);
   Stmt loop = channel_loop(blocks, h.rest, d);
   if (h.prefetches.empty()) return loop;
   std::vector<Stmt> stmts = h.prefetches;
   stmts.push_back(std::move(loop));
   return Block::make(std::move(stmts));
+}
+
+Stmt loop_of(const For& loop) {
+  return For::make(loop.var, loop.min, loop.extent, loop.kind, loop.tag, loop.body);
+}
+
+/// A region swept: the interior's channel-block loop inside each tile step; an edge's
+/// (single steps or groups) around the whole region, as the Xbyak sweep calls its edge
+/// subroutine once per block.
+Stmt swept_region(const For& region, const For& blocks, const Direction& d, bool hoist) {
+  if (ir::tags::is_edge_region(region.tag)) return channel_loop(blocks, loop_of(region), d);
+  return For::make(region.var, region.min, region.extent, region.kind, region.tag,
+                   swept_body(region, blocks, d, hoist));
 }
 
 /// How many blocks one sweep takes (KernelPlan::sweep_blocks), and the variables of the
@@ -127,7 +141,7 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d, bo
     Stmt tail_regions = n.stmts.back();
     guard = ir::as<For>(tail_regions);
     if (guard != nullptr) {
-      if (guard->tag != "oc range") return nullptr;
+      if (guard->tag != ir::tags::kOcRange) return nullptr;
       tail_regions = guard->body;
     }
     tail = region_loops(tail_regions);
@@ -146,10 +160,7 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d, bo
     const Expr count = ir::make_var(chunking.count_var, "sweep_chunk_count");
     const For chunk_blocks{blocks->var, begin, count, blocks->kind, blocks->tag, blocks->body};
     std::vector<Stmt> swept;
-    for (const For* r : regions) {
-      swept.push_back(For::make(r->var, r->min, r->extent, r->kind, r->tag,
-                                swept_body(*r, chunk_blocks, d, hoist)));
-    }
+    for (const For* r : regions) swept.push_back(swept_region(*r, chunk_blocks, d, hoist));
     Stmt per_chunk = Block::make(std::move(swept));
     per_chunk = ir::Let::make(
         chunking.count_var,
@@ -162,6 +173,15 @@ Stmt sweep_blocks(const Block& n, const std::string& tag, const Direction& d, bo
   }
   for (std::size_t i = 0; i < regions.size(); ++i) {
     const For& r = *regions[i];
+    if (ir::tags::is_edge_region(r.tag)) {
+      out.push_back(swept_region(r, *blocks, d, hoist));
+      if (!tail.empty()) {
+        out.push_back(guard == nullptr ? loop_of(*tail[i])
+                                       : For::make(guard->var, guard->min, guard->extent,
+                                                   guard->kind, guard->tag, loop_of(*tail[i])));
+      }
+      continue;
+    }
     std::vector<Stmt> row{swept_body(r, *blocks, d, hoist)};
     if (!tail.empty()) {
       row.push_back(guard == nullptr ? tail[i]->body
@@ -202,7 +222,8 @@ ir::Func sweep_channel_blocks(const ir::Func& f) {
     chunking.begin_var = out.var("sweep_chunk_begin");
     chunking.count_var = out.var("sweep_chunk_count");
   }
-  out.body = sweep(f.body, depthwise ? "channel blocks" : "oc blocks", d, !depthwise, chunking);
+  out.body = sweep(f.body, depthwise ? ir::tags::kChannelBlocks : ir::tags::kOcBlocks, d,
+                   !depthwise, chunking);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <stdexcept>
 
+#include "compiler/ir/loop_tags.hpp"
 #include "compiler/ir/mutate.hpp"
 
 namespace convjit::detail::ir {
@@ -65,23 +66,24 @@ std::string tile_leaf_order(const std::vector<TileLeafKind>& order) {
 bool TileLeaves::operator==(const TileLeaves& o) const {
   return order == o.order && rows == o.rows && cols == o.cols &&
          last_col_lanes == o.last_col_lanes && broadcast_input == o.broadcast_input &&
-         taps == o.taps && taps_checked == o.taps_checked && tap_group == o.tap_group &&
-         tap_classes == o.tap_classes && weights_held == o.weights_held && channels == o.channels &&
+         taps == o.taps && taps_checked == o.taps_checked && rows_checked == o.rows_checked &&
+         tap_group == o.tap_group && tap_classes == o.tap_classes &&
+         weights_held == o.weights_held && channels == o.channels &&
          fmas_per_step == o.fmas_per_step && prefetches == o.prefetches && bias == o.bias &&
          activation == o.activation && nontemporal == o.nontemporal;
 }
 
 std::string TileLeaves::to_string() const {
   return fmt::format(
-      "{}x{} tile (last column {} lanes): {}; {}{} taps{} x {} channels, {} FMAs each, {} input; "
+      "{}x{} tile (last column {} lanes): {}; {}{} taps{}{} x {} channels, {} FMAs each, {} input; "
       "{} prefetches; epilogue{}{}{}",
       rows, cols, last_col_lanes, tile_leaf_order(order), taps_checked ? "at most " : "", taps,
       tap_group > 0     ? fmt::format(" in groups of {}", tap_group)
       : tap_classes > 0 ? fmt::format(" in {} classes", tap_classes)
       : weights_held    ? std::string(" (weights held)")
                         : std::string(),
-      channels, fmas_per_step, broadcast_input ? "broadcast" : "vector", prefetches,
-      bias ? " bias" : "",
+      rows_checked ? " checked per row" : "", channels, fmas_per_step,
+      broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
       activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
       nontemporal ? " streaming" : "");
 }
@@ -129,28 +131,37 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     const auto* taps = as<For>(s);
     const bool regrouped =
         taps != nullptr &&
-        (taps->tag == "tap groups" || taps->tag == "tap classes" ||
-         taps->tag == "tap classes in range" || taps->tag == "taps, weights held");
+        (taps->tag == tags::kTapGroups || taps->tag == tags::kTapClasses ||
+         taps->tag == tags::kTapClassesInRange || taps->tag == tags::kTapsWeightsHeld);
     if (taps == nullptr || (taps->kind == ForKind::kUnrolled && !regrouped)) {
       not_a_tile("an unknown statement");
     }
     // Edge tiles run the taps in range: run-time bounds, at most K of them.
     t.taps_checked = !taps->extent.is_const(&t.taps);
     if (t.taps_checked) {
-      if (taps->tag != "taps in range") not_a_tile("a tap loop of run-time extent");
+      if (taps->tag != tags::kTapsInRange) not_a_tile("a tap loop of run-time extent");
       t.taps = f.problem.kernel;
     }
-    t.weights_held = taps->tag == "taps, weights held";
+    // Edge groups: every tap, each row's input position checked (a guard loop per row).
+    if (taps->tag == tags::kTapsCheckedPerRow) {
+      int guards = 0;
+      visit(taps->body, [&](const Stmt& c) {
+        if (const auto* g = as<For>(c); g != nullptr && g->tag == tags::kTapInRange) ++guards;
+      });
+      if (guards == 0) not_a_tile("taps checked per row without a guard");
+      t.taps_checked = t.rows_checked = true;
+    }
+    t.weights_held = taps->tag == tags::kTapsWeightsHeld;
     // Tap classes: a loop over the classes k mod stride, unrolled (interior) or with each
     // class's taps in range (edges).
-    if (taps->tag == "tap classes" || taps->tag == "tap classes in range") {
+    if (taps->tag == tags::kTapClasses || taps->tag == tags::kTapClassesInRange) {
       t.tap_classes = static_cast<int>(t.taps);
       t.taps = f.problem.kernel;
-      t.taps_checked = taps->tag == "tap classes in range";
+      t.taps_checked = taps->tag == tags::kTapClassesInRange;
     }
     // Tap groups: an unrolled group loop; its first loop loads the group's weights, as many
     // taps as the group holds (the first group is a whole one).
-    if (taps->tag == "tap groups") {
+    if (taps->tag == tags::kTapGroups) {
       t.taps = f.problem.kernel;
       const auto* group = as<Block>(taps->body);
       const auto* weights =
@@ -182,14 +193,14 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
 namespace {
 
 /// The first register tile (Alloc) inside a loop whose tag is one of `tags`.
-Stmt first_tile_in(const Func& f, std::initializer_list<const char*> tags) {
+Stmt first_tile_in(const Func& f, std::initializer_list<const char*> loop_tags) {
   Stmt found;
   visit(f.body, [&](const Stmt& s) {
     if (found) return;
     const auto* loop = as<For>(s);
     if (loop == nullptr) return;
     bool tagged = false;
-    for (const char* tag : tags) tagged = tagged || loop->tag == tag;
+    for (const char* tag : loop_tags) tagged = tagged || loop->tag == tag;
     if (!tagged) return;
     visit(loop->body, [&](const Stmt& c) {
       if (!found && as<Alloc>(c) != nullptr) found = c;
@@ -201,11 +212,15 @@ Stmt first_tile_in(const Func& f, std::initializer_list<const char*> tags) {
 }  // namespace
 
 Stmt first_interior_tile(const Func& f) {
-  return first_tile_in(f, {"interior tiles"});
+  return first_tile_in(f, {tags::kInteriorTiles});
 }
 
 Stmt first_edge_tile(const Func& f) {
-  return first_tile_in(f, {"left edge", "right edge"});
+  return first_tile_in(f, {tags::kLeftEdge, tags::kRightEdge});
+}
+
+Stmt first_edge_group_tile(const Func& f) {
+  return first_tile_in(f, {tags::kLeftEdgeGroups, tags::kRightEdgeGroups});
 }
 
 }  // namespace convjit::detail::ir

@@ -33,6 +33,9 @@ struct TileLeaves {
   bool broadcast_input = false;     ///< direct: one broadcast input per row; else vector loads
   std::int64_t taps = 0;            ///< the tap loop's extent (K when taps_checked)
   bool taps_checked = false;        ///< edge tiles: only the taps in range run (run-time bounds)
+  /// Edge groups: every tap runs, each row's input checked against [0, L) (guard loops;
+  /// "taps checked per row"); taps_checked too.
+  bool rows_checked = false;
   /// Depthwise: taps in groups of this many, their weights in registers, each input row
   /// loaded once per group (the "tap groups" form); 0: a tap loop.
   int tap_group = 0;
@@ -62,12 +65,15 @@ TileLeaves match_tile(const Func& f, const Stmt& tile);
 Stmt first_interior_tile(const Func& f);
 /// The first edge tile ("left edge" or "right edge" loop) of `f`, or nullptr.
 Stmt first_edge_tile(const Func& f);
+/// The first edge group's tile ("left edge groups" or "right edge groups"), or nullptr.
+Stmt first_edge_group_tile(const Func& f);
 
 /// The register tiles of one channel block (the plan's full block of columns, or the tail
-/// block): the interior tile (tile_t rows, every tap) and the edge tile (one row, the taps
-/// in range). Empty (rows 0) where the plan has no such block.
+/// block): the interior tile (tile_t rows, every tap), the edge tile (one row, the taps
+/// in range) and the edge group's tile (tile_t rows, taps checked per row; rows 0 without
+/// KernelPlan::edge_groups). Empty (rows 0) where the plan has no such block.
 struct BlockTiles {
-  TileLeaves interior, edge;
+  TileLeaves interior, edge, edge_group;
 };
 
 }  // namespace convjit::detail::ir

@@ -292,6 +292,8 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
     plan.store_alias_shifts.assign(shifts.begin(), shifts.end());
   }
 
+  plan.edge_groups =
+      plan.ur_t > 1 && (plan.kind == KernelKind::kDepthwise || plan.tap_class_size == 0);
   plan.loop_order = s.loop_order;
   plan.block_t = s.block_t > 0 ? std::max<std::int64_t>(s.block_t, plan.ur_t) : 0;
 

@@ -284,5 +284,40 @@ TEST(Passes, HeldWeightsComputeTheTapLoopsBitsInBounds) {
   }
 }
 
+// Edge groups (LowerPlan::edge_groups) run tile_t edge steps at once, every (row, tap)
+// guarded; each row still sums its taps in range in ascending order (input channels inside,
+// partial sums across ic blocks), so the result is the single steps', bit for bit, at every
+// length: groups cut by the interior, groups that touch both edges (direct: capped), none.
+TEST(Passes, EdgeGroupsComputeTheSingleStepsBitsInBounds) {
+  struct Case {
+    const char* spec;
+    std::int64_t channels;
+    Isa isa;
+    std::int64_t block_ic;
+  };
+  const Case cases[] = {
+      {"filters=40,kernel_size=5,padding=same,activation=relu", 12, Isa::kAvx512, 0},
+      {"filters=24,kernel_size=3,strides=2,padding=causal,dilation_rate=1", 16, Isa::kAvx2, 8},
+      {"filters=16,kernel_size=4,padding=causal,dilation_rate=3", 8, Isa::kAvx2, 0},
+      {"filters=24,kernel_size=7,groups=24,padding=same", 24, Isa::kAvx512, 0},
+      {"filters=20,kernel_size=5,groups=20,padding=causal,dilation_rate=3", 20, Isa::kAvx512, 0},
+      {"filters=8,kernel_size=3,groups=8,strides=2,padding=same", 8, Isa::kAvx2, 0},
+  };
+  for (const Case& k : cases) {
+    const Problem p = make_problem(parse_spec(k.spec), {2, kDynamic, k.channels});
+    Schedule s = default_schedule(p, k.isa);
+    s.block_ic = k.block_ic;
+    const auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));
+    ASSERT_TRUE(plan->edge_groups) << k.spec << ": no edge groups to test";
+    if (k.block_ic > 0) ASSERT_GT(plan->ic_blocks, 1) << k.spec;
+    const LowerPlan groups = lower_plan_of(plan);
+    ASSERT_TRUE(groups.edge_groups);
+    LowerPlan singles = groups;
+    singles.edge_groups = false;
+    expect_form_matches(p, lower_and_unroll(p, groups), lower_and_unroll(p, singles),
+                        {1, 2, 3, 5, 6, 13, 29, 64}, 40, k.spec);
+  }
+}
+
 }  // namespace
 }  // namespace convjit::detail::ir::test

@@ -145,6 +145,48 @@ TEST(TileLeaves, SmallDepthwiseKernelsHoldTheirWeights) {
 
 // lower_conv writes one tile per ic block: the middle ones start from the partial sums and
 // store them raw. The Xbyak column makes both run-time choices in its one tile.
+// Edge groups (KernelPlan::edge_groups): tile_t rows whose every tap is checked per row,
+// the tile the Xbyak edge walks for its groups of steps, lower_conv's "edge groups" tile.
+// First layers with tap classes keep single edge steps.
+TEST(TileLeaves, EdgeGroupsCheckEveryTapOfEveryRow) {
+  struct Case {
+    const char* spec;
+    Shape3 shape;
+    Isa isa;
+    bool groups;
+  };
+  const Case cases[] = {
+      {"filters=64,kernel_size=3,padding=same", {1, 512, 64}, Isa::kAvx512, true},
+      {"filters=24,kernel_size=5,groups=24,padding=causal", {1, 512, 24}, Isa::kAvx2, true},
+      {"filters=32,kernel_size=3,groups=32,padding=same", {1, 4096, 32}, Isa::kAvx512, true},
+      {"filters=512,kernel_size=10,strides=5", {1, 16000, 1}, Isa::kAvx512, false},
+  };
+  for (const Case& c : cases) {
+    const Problem p = problem(c.spec, c.shape);
+    const ScheduledIr ir(p, default_schedule(p, c.isa));
+    ASSERT_EQ(ir.plan()->edge_groups, c.groups) << c.spec;
+    const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+    const TileLeaves& group = ir.full_block().edge_group;
+    if (!c.groups) {
+      EXPECT_EQ(group.rows, 0) << c.spec;
+      EXPECT_EQ(first_edge_group_tile(lowered), nullptr) << c.spec;
+      continue;
+    }
+    EXPECT_EQ(group.rows, ir.plan()->ur_t) << c.spec;
+    EXPECT_GT(group.rows, 1) << c.spec;
+    EXPECT_TRUE(group.rows_checked && group.taps_checked) << c.spec;
+    EXPECT_EQ(group.taps, p.kernel) << c.spec;
+    EXPECT_EQ(group.cols, ir.full_block().edge.cols) << c.spec;
+    EXPECT_FALSE(group.weights_held) << c.spec;
+    EXPECT_EQ(group.tap_group, 0) << c.spec;
+    EXPECT_NE(group.to_string().find("checked per row"), std::string::npos) << group.to_string();
+    const Stmt nest_group = first_edge_group_tile(lowered);
+    ASSERT_NE(nest_group, nullptr) << c.spec;
+    EXPECT_EQ(match_tile(lowered, nest_group), group) << group.to_string();
+    EXPECT_NE(to_string(lowered).find("# if tap in range"), std::string::npos) << c.spec;
+  }
+}
+
 TEST(TileLeaves, InputChannelBlocksReadAndWritePartialSums) {
   const Problem p = problem("filters=64,kernel_size=3,padding=same,activation=relu", {1, 64, 96});
   Schedule s = default_schedule(p, Isa::kAvx2);

@@ -112,6 +112,13 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
       // and the whole pipeline keeps that order.
       const auto& x = static_cast<const XbyakDriver&>(*xbyak);
       const ir::LoopNestSummary order = ir::summarize_loop_nest(scheduled->nest());
+      // (read from the nest's loops without their tiles: the same loops, the same order)
+      EXPECT_EQ(scheduled->loop_order().path, order.path);
+      EXPECT_EQ(scheduled->loop_order().channels_swept, order.channels_swept);
+      EXPECT_EQ(scheduled->loop_order().time_outside_channels, order.time_outside_channels);
+      EXPECT_EQ(order.channels_swept, plan.sweep);
+      EXPECT_EQ(order.time_outside_channels,
+                plan.loop_order == LoopOrder::kBatchTimeChannel && plan.block_t > 0);
       EXPECT_EQ(x.driver_loops().sweep, order.channels_swept);
       EXPECT_EQ(x.driver_loops().time_outer, order.time_outside_channels);
       EXPECT_EQ(order.channels_swept, nest.channels_swept);
@@ -144,6 +151,21 @@ TEST(SameIr, BothBackendsCompileTheOneScheduledIrOfEverySuiteShape) {
       EXPECT_EQ(nest_edge.rows, 1);
       EXPECT_EQ(walked.edge, nest_edge) << walked.edge.to_string() << "\n" << nest_edge.to_string();
       EXPECT_EQ(x.full_stats().edge_walk, ir::tile_leaf_order(nest_edge.order));
+      // And its groups of edge steps walked the IR's edge group tile (tile_t rows, taps
+      // checked per row), where the plan has edge groups.
+      const ir::Stmt group = ir::first_edge_group_tile(lowered);
+      ASSERT_EQ(group != nullptr, plan.edge_groups);
+      if (group != nullptr) {
+        const ir::TileLeaves nest_group = ir::match_tile(lowered, group);
+        EXPECT_TRUE(nest_group.rows_checked);
+        EXPECT_EQ(nest_group.rows, plan.ur_t);
+        EXPECT_EQ(walked.edge_group, nest_group) << walked.edge_group.to_string() << "\n"
+                                                 << nest_group.to_string();
+        EXPECT_EQ(x.full_stats().edge_group_walk, ir::tile_leaf_order(nest_group.order));
+      } else {
+        EXPECT_EQ(walked.edge_group.rows, 0);
+        EXPECT_TRUE(x.full_stats().edge_group_walk.empty());
+      }
 
       // Prefetch: the plan's lines, once per interior tile, in the IR and in Xbyak's code;
       // LLVM translates the IR's.

@@ -9,6 +9,7 @@
 #include "compiler/backend/llvm/llvm_lowering.hpp"
 #include "compiler/ir/call_ranges.hpp"
 #include "compiler/ir/interpreter.hpp"
+#include "compiler/ir/loop_tags.hpp"
 #include "compiler/ir/mutate.hpp"
 #include "compiler/ir/sweep_channels.hpp"
 #include "compiler/schedule/weight_layout.hpp"
@@ -247,9 +248,8 @@ void LlvmLowering::emit(const ir::Stmt& s) {
     const std::string& var = f_.vars.at(static_cast<std::size_t>(n->var));
     // Where channel blocks are innermost around the tiles (depthwise, or a swept direct
     // nest: a block loop inside a time region loop), each tap reloads its inputs.
-    const bool region = n->tag == "left edge" || n->tag == "interior tiles" ||
-                        n->tag == "interior tail" || n->tag == "right edge";
-    const bool blocks = n->tag == "oc blocks" || n->tag == "channel blocks";
+    const bool region = ir::tags::is_time_region(n->tag);
+    const bool blocks = ir::tags::is_channel_blocks(n->tag);
     const bool tap_barrier =
         (f_.weights.kind == ir::WeightLayout::Kind::kDepthwise || swept_blocks_ > 0) &&
         (var == "k" || var == "k_o");

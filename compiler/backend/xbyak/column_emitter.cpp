@@ -24,6 +24,7 @@ ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& pla
       v_(variant),
       tile_(tiles.interior),
       edge_(tiles.edge),
+      group_(tiles.edge_group),
       what_(what),
       reg_args_(rdi),
       reg_in_(r8),
@@ -65,6 +66,18 @@ ColumnEmitter<Vmm>::ColumnEmitter(ConvCodeGenerator& code, const KernelPlan& pla
   CONVJIT_JIT_CHECK(!plan.fused_activation || tile.activation == plan.activation);
   CONVJIT_JIT_CHECK(tile.nontemporal == plan.nontemporal);
   CONVJIT_JIT_CHECK(tile.prefetches == static_cast<int>(plan.prefetch_lines.size()));
+  // Edge groups: tile_t rows of the edge tile's columns and epilogue, every tap checked per
+  // row (the reductions emit_dw_edge_rows and emit_direct_edge_rows).
+  const ir::TileLeaves& group = tiles.edge_group;
+  CONVJIT_JIT_CHECK(group.rows == (plan.edge_groups ? plan.ur_t : 0));
+  if (group.rows > 0) {
+    CONVJIT_JIT_CHECK(group.rows_checked && group.taps_checked && group.cols == edge.cols);
+    CONVJIT_JIT_CHECK(group.tap_group == 0 && group.tap_classes == 0 && !group.weights_held);
+    CONVJIT_JIT_CHECK(group.last_col_lanes == edge.last_col_lanes && group.taps == edge.taps);
+    CONVJIT_JIT_CHECK(group.channels == edge.channels && group.prefetches == 0);
+    CONVJIT_JIT_CHECK(group.broadcast_input == edge.broadcast_input && group.bias == edge.bias);
+    CONVJIT_JIT_CHECK(group.activation == edge.activation && group.nontemporal == edge.nontemporal);
+  }
 }
 
 template <class Vmm>
@@ -557,18 +570,41 @@ void ColumnEmitter<Vmm>::emit_interior_tile() {
 }
 
 template <class Vmm>
+void ColumnEmitter<Vmm>::emit_edge_group(Xbyak::Label& singles) {
+  const bool direct = p_.kind == KernelKind::kDirect;
+  const std::int64_t out_row = p_.F * 4;
+  // Direct: the left-edge groups' cap (a group touching both edges ends them).
+  if (direct) emit_direct_group_check(singles);
+  for (const ir::TileLeafKind leaf : group_.order) {
+    switch (leaf) {
+      case ir::TileLeafKind::kZero:
+      case ir::TileLeafKind::kLoadPartialSums: emit_zero(group_.rows); break;
+      case ir::TileLeafKind::kPrefetch: break;  // edge groups have none (checked above)
+      case ir::TileLeafKind::kReduction:
+        if (direct) {
+          emit_direct_edge_rows();
+          c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));  // r15 was a temporary
+          c_.add(reg_outp_, reg_out_);
+        } else {
+          emit_dw_edge_rows(group_.rows);
+        }
+        break;
+      case ir::TileLeafKind::kEpilogue: emit_output(group_.rows); break;
+    }
+  }
+  stats_.edge_group_walk = ir::tile_leaf_order(group_.order);
+}
+
+template <class Vmm>
 void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
   const std::int64_t out_row = p_.F * 4;
   Xbyak::Label loop, done;
   c_.align(16);
   c_.annotate("edge: one output step at a time, taps checked against [0, L)");
   c_.L(edge);
-  const bool direct_groups =
-      p_.kind == KernelKind::kDirect && p_.ur_t > 1 && p_.tap_class_size == 0;
-  if ((p_.kind == KernelKind::kDepthwise || direct_groups) && p_.ur_t > 1) {
-    // Whole groups of ur_t steps first (independent accumulator chains; a single step is
-    // one chain of K (depthwise) or K*icg (direct) dependent FMAs per vector), then single
-    // steps.
+  if (group_.rows > 0) {
+    // The IR's edge groups (KernelPlan::edge_groups): whole groups of ur_t steps first
+    // (independent accumulator chains), then single steps.
     Xbyak::Label group, singles;
     c_.annotate("edge: groups of " + std::to_string(p_.ur_t) + " steps, taps checked per step");
     c_.L(group);
@@ -579,15 +615,7 @@ void ColumnEmitter<Vmm>::emit_edge_subroutine(Xbyak::Label& edge) {
     c_.sub(reg_inp_, reg_pad_);
     c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));
     c_.add(reg_outp_, reg_out_);
-    if (direct_groups) {
-      emit_direct_edge_rows(singles);
-      c_.imul(reg_outp_, reg_t_, static_cast<int>(out_row));  // r15 was a temporary
-      c_.add(reg_outp_, reg_out_);
-    } else {
-      emit_zero(p_.ur_t);
-      emit_dw_edge_rows(p_.ur_t);
-    }
-    emit_output(p_.ur_t);
+    emit_edge_group(singles);
     c_.add(reg_t_, p_.ur_t);
     c_.jmp(group, c_.T_NEAR);
     c_.L(singles);

@@ -45,6 +45,7 @@ class ColumnEmitter {
   void emit_tile_loop();
   void emit_interior_tile();  // the IR tile's leaves, each mapped to its call
   void emit_edge_step();      // the IR edge tile's leaves: one output step, taps checked
+  void emit_edge_group(Xbyak::Label& singles);  // the IR edge group tile's leaves
   void emit_edge_subroutine(Xbyak::Label& edge);
   void emit_zero(int rows);  // accumulators: zero, or (ic blocks) the partial sums at r15
   void emit_prefetch();
@@ -71,9 +72,10 @@ class ColumnEmitter {
   void zero(const Vmm& v);
 
   // --- direct (column_emitter_direct.cpp) ---
-  void emit_direct_reduction(int rows);               // interior: taps at r14
-  void emit_direct_edge_taps();                       // edge: one step, checked taps
-  void emit_direct_edge_rows(Xbyak::Label& singles);  // edge: ur_t steps, valid row ranges
+  void emit_direct_reduction(int rows);                 // interior: taps at r14
+  void emit_direct_edge_taps();                         // edge: one step, checked taps
+  void emit_direct_group_check(Xbyak::Label& singles);  // a group touching both edges: singles
+  void emit_direct_edge_rows();  // edge group: ur_t steps, the rows in range per tap
   /// ic loop over tile rows [row_begin, row_end) at rsi (input) / rdx (weights); unroll_ic
   /// 0: the plan's.
   void emit_direct_ic_reduction(int row_begin, int row_end, int unroll_ic = 0);
@@ -99,8 +101,9 @@ class ColumnEmitter {
   EmitStats& stats_;
   const KernelPlan& p_;
   const ColumnVariant& v_;
-  const ir::TileLeaves& tile_;  ///< the interior tile
-  const ir::TileLeaves& edge_;  ///< the edge tile
+  const ir::TileLeaves& tile_;   ///< the interior tile
+  const ir::TileLeaves& edge_;   ///< the edge tile
+  const ir::TileLeaves& group_;  ///< the edge group's tile (rows 0: no edge groups)
   const char* what_;
   bool in_interior_ = false;
   /// Records the FMAs of an interior loop body that just closed, if it is the first

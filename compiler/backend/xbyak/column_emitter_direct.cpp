@@ -157,7 +157,25 @@ void ColumnEmitter<Vmm>::emit_direct_reduction(int rows) {
 }
 
 template <class Vmm>
-void ColumnEmitter<Vmm>::emit_direct_edge_rows(Xbyak::Label& singles) {
+void ColumnEmitter<Vmm>::emit_direct_group_check(Xbyak::Label& singles) {
+  // A group that touches both edges ends the groups (the IR's cap on "left edge groups"):
+  // row 0's tap 0 before the input and the last row's last tap past its end.
+  const std::int64_t last_tap = (p_.ur_t - 1) * p_.stride + (p_.K - 1) * p_.dilation;
+  Xbyak::Label both_ok;
+  c_.test(reg_inp_, reg_inp_);
+  c_.jns(both_ok, c_.T_NEAR);
+  c_.lea(r15, c_.ptr[reg_inp_ + static_cast<int>(last_tap)]);
+  c_.cmp(r15, reg_len_);
+  c_.jge(singles, c_.T_NEAR);  // both edges in one group: one step at a time
+  c_.L(both_ok);
+  if (p_.ic_blocks > 1) {  // r15 was a temporary above; emit_zero reads the partial sums
+    c_.imul(reg_outp_, reg_t_, static_cast<int>(p_.F * 4));
+    c_.add(reg_outp_, reg_out_);
+  }
+}
+
+template <class Vmm>
+void ColumnEmitter<Vmm>::emit_direct_edge_rows() {
   // ur_t steps at r14 (input position of tap 0, row 0). A single step is one chain of
   // K*icg dependent FMAs per vector (latency bound); a group keeps ur_t independent chains.
   // Positions grow with the row, so the rows a tap reads inside [0, L) are a range: a
@@ -169,19 +187,7 @@ void ColumnEmitter<Vmm>::emit_direct_edge_rows(Xbyak::Label& singles) {
   const int rows = p_.ur_t;
   const std::int64_t tap_weights = p_.ic_block * p_.block_width * 4;
   const int stride = static_cast<int>(p_.stride);
-  const std::int64_t last_tap = (rows - 1) * p_.stride + (p_.K - 1) * p_.dilation;
-  Xbyak::Label both_ok, tap_loop, left, right, done;
-  c_.test(reg_inp_, reg_inp_);
-  c_.jns(both_ok, c_.T_NEAR);
-  c_.lea(r15, c_.ptr[reg_inp_ + static_cast<int>(last_tap)]);
-  c_.cmp(r15, reg_len_);
-  c_.jge(singles, c_.T_NEAR);  // both edges in one group: one step at a time
-  c_.L(both_ok);
-  if (p_.ic_blocks > 1) {  // r15 was a temporary above; emit_zero reads the partial sums
-    c_.imul(reg_outp_, reg_t_, static_cast<int>(p_.F * 4));
-    c_.add(reg_outp_, reg_out_);
-  }
-  emit_zero(rows);
+  Xbyak::Label tap_loop, left, right, done;
   c_.mov(reg_aw_, reg_w_);
   c_.mov(reg_k_, p_.K);
   c_.L(tap_loop);
@@ -267,14 +273,16 @@ void ColumnEmitter<Vmm>::emit_direct_edge_taps() {
 
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_body(int, int, int);
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_ic_reduction(int, int, int);
-template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_rows(Xbyak::Label&);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_group_check(Xbyak::Label&);
+template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_rows();
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_reduction(int);
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_taps();
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_tap_classes(int);
 template void ColumnEmitter<Xbyak::Zmm>::emit_direct_edge_tap_order();
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_body(int, int, int);
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_ic_reduction(int, int, int);
-template void ColumnEmitter<Xbyak::Ymm>::emit_direct_edge_rows(Xbyak::Label&);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_group_check(Xbyak::Label&);
+template void ColumnEmitter<Xbyak::Ymm>::emit_direct_edge_rows();
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_reduction(int);
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_edge_taps();
 template void ColumnEmitter<Xbyak::Ymm>::emit_direct_tap_classes(int);

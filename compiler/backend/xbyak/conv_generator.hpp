@@ -31,6 +31,7 @@ struct EmitStats {
   int interior_prefetches = 0;     ///< prefetches per interior tile (KernelPlan::prefetch_lines)
   std::string tile_walk;           ///< the IR tile's leaves, as the interior emitted them
   std::string edge_walk;           ///< the IR edge tile's leaves, as the edge emitted them
+  std::string edge_group_walk;     ///< the IR edge group tile's leaves (empty: no groups)
   int column_functions = 0;
 };
 

@@ -27,13 +27,14 @@ XbyakDriver::XbyakDriver(std::shared_ptr<const ir::ScheduledIr> scheduled)
                  0.0f),
       code_(std::make_unique<ConvCodeGenerator>(
           plan_, scheduled->full_block(), scheduled->tail_block(), this, &XbyakDriver::drive)) {
-  // The driver's loop order is the IR's loop nest (ScheduledIr::nest; same_ir_test compares
-  // them per suite shape): the sweep pass sweeps the channel blocks into the time regions
-  // where the plan sweeps, and under loop order btc the time blocks enclose the channel
-  // blocks. Read from the plan the nest is lowered from: lowering the nest on every compile
-  // would double Xbyak's compile time (docs/design.md).
-  loops_.sweep = plan_.sweep;
-  loops_.time_outer = plan_.loop_order == LoopOrder::kBatchTimeChannel && plan_.block_t > 0;
+  // The driver's loop order is the IR's loop nest, read from its loops without their tiles
+  // (ScheduledIr::loop_order; same_ir_test checks it is nest()'s, per suite shape): channel
+  // blocks swept into the time regions, and time blocks around the channel blocks.
+  const ir::LoopNestSummary& order = scheduled->loop_order();
+  loops_.sweep = order.channels_swept;
+  loops_.time_outer = order.time_outside_channels;
+  // The column functions sweep (ColumnArgs::blocks) where the driver's loops say so.
+  CONVJIT_JIT_CHECK(loops_.sweep == plan_.sweep);
 }
 
 KernelEntry XbyakDriver::entry() const {
