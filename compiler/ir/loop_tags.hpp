@@ -45,6 +45,8 @@ inline constexpr const char* kTapGroups = "tap groups";
 inline constexpr const char* kTapClasses = "tap classes";
 inline constexpr const char* kTapClassesInRange = "tap classes in range";
 inline constexpr const char* kTapsWeightsHeld = "taps, weights held";
+/// Held depthwise weights with input reuse: one group of all K taps reading w_held.
+inline constexpr const char* kTapGroupWeightsHeld = "tap group, weights held";
 
 /// A loop over a region of the time range: edges, edge groups, interior tiles.
 inline bool is_time_region(std::string_view tag) {

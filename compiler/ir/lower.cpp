@@ -312,12 +312,13 @@ class Lowering {
   /// (constants once unrolled).
   Stmt shared_input_taps(const char* tag, const Expr& set, std::int64_t sets, const Expr& taps,
                          std::int64_t spacing, int rows, int cols, const Expr& w_index,
-                         const Access& input, const Expr& valid) {
+                         const Access& input, const Expr& valid, bool held = false) {
     const Expr kk = f_.var_expr("kk"), r = f_.var_expr("r"), j = f_.var_expr("j");
-    Stmt weights = For::make(
-        kk->var, 0, taps, ForKind::kUnrolled, "",
-        unrolled("j", cols,
-                 Load::make(VReg{w_, kk * cols + j}, Access{weights_, w_index}, plan_.lanes)));
+    // Held weights (one set of all K taps): w_held[kk*cols + j], loaded around the time loops.
+    const VReg weight = held ? VReg{w_held_, kk * cols + j} : VReg{w_, kk * cols + j};
+    Stmt weights =
+        For::make(kk->var, 0, taps, ForKind::kUnrolled, "",
+                  unrolled("j", cols, Load::make(weight, Access{weights_, w_index}, plan_.lanes)));
     // Row r of the window: the taps kk with 0 <= r - kk*spacing < rows.
     const Expr first_tap = max(ceil_div(r - (rows - 1), spacing), 0);
     const Expr end_tap = min(floor_div(r, spacing) + 1, taps);
@@ -325,8 +326,7 @@ class Lowering {
       return For::make(kk->var, first_tap, end_tap - first_tap, ForKind::kUnrolled, "",
                        std::move(fma));
     };
-    const Stmt fma =
-        Fma::make(VReg{acc_, (r - kk * spacing) * cols + j}, VReg{x_, 0}, VReg{w_, kk * cols + j});
+    const Stmt fma = Fma::make(VReg{acc_, (r - kk * spacing) * cols + j}, VReg{x_, 0}, weight);
     Stmt row =
         valid.defined()
             ? unrolled("j", cols,
@@ -334,6 +334,7 @@ class Lowering {
             : Block::make({Broadcast::make(VReg{x_, 0}, input), uses(unrolled("j", cols, fma))});
     Stmt rows_loop =
         For::make(r->var, 0, rows + (taps - 1) * spacing, ForKind::kUnrolled, "", std::move(row));
+    if (held) return For::make(set->var, 0, sets, ForKind::kUnrolled, tag, std::move(rows_loop));
     return For::make(set->var, 0, sets, ForKind::kUnrolled, tag, Block::make({weights, rows_loop}));
   }
 
@@ -452,7 +453,9 @@ class Lowering {
           "i", rows,
           unrolled("j", cols,
                    epilogue(acc, true, Access{bias_, out_c}, out_stride, out, valid, out_stride))));
-      return Alloc::make({acc_, w_, x_}, Block::make(std::move(tile)));
+      return Alloc::make(
+          plan_.hold_weights ? std::vector<int>{acc_, x_} : std::vector<int>{acc_, w_, x_},
+          Block::make(std::move(tile)));
     }
     const Stmt load_x =
         Load::make(VReg{x_, 0}, Access{conv_src_, src_.at(n(), pos, c)}, valid, in_stride);
@@ -539,6 +542,10 @@ class Lowering {
         ((jm * f_.weights.blocks + cb.wblock) * K() + g * group + kk) * f_.weights.block_width +
         j * plan_.lanes;
     const Access input{conv_src_, src_.at(n(), t0 - pad_ + g * (group * d) + r, c)};
+    if (plan_.hold_weights) {  // one group of all K taps, their weights in w_held
+      return shared_input_taps(tags::kTapGroupWeightsHeld, g, 1, K(), d, rows, cb.cols, w_index,
+                               input, valid, true);
+    }
     return shared_input_taps(tags::kTapGroups, g, (p_.kernel + group - 1) / group,
                              min(group, K() - g * group), d, rows, cb.cols, w_index, input, valid);
   }

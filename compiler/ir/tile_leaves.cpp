@@ -78,10 +78,11 @@ std::string TileLeaves::to_string() const {
       "{}x{} tile (last column {} lanes): {}; {}{} taps{}{} x {} channels, {} FMAs each, {} input; "
       "{} prefetches; epilogue{}{}{}",
       rows, cols, last_col_lanes, tile_leaf_order(order), taps_checked ? "at most " : "", taps,
-      tap_group > 0     ? fmt::format(" in groups of {}", tap_group)
-      : tap_classes > 0 ? fmt::format(" in {} classes", tap_classes)
-      : weights_held    ? std::string(" (weights held)")
-                        : std::string(),
+      tap_group > 0 && weights_held ? fmt::format(" in one group (weights held)")
+      : tap_group > 0               ? fmt::format(" in groups of {}", tap_group)
+      : tap_classes > 0             ? fmt::format(" in {} classes", tap_classes)
+      : weights_held                ? std::string(" (weights held)")
+                                    : std::string(),
       rows_checked ? " checked per row" : "", channels, fmas_per_step,
       broadcast_input ? "broadcast" : "vector", prefetches, bias ? " bias" : "",
       activation != Activation::kLinear ? std::string(" ") + activation_name(activation) : "",
@@ -131,8 +132,9 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
     const auto* taps = as<For>(s);
     const bool regrouped =
         taps != nullptr &&
-        (taps->tag == tags::kTapGroups || taps->tag == tags::kTapClasses ||
-         taps->tag == tags::kTapClassesInRange || taps->tag == tags::kTapsWeightsHeld);
+        (taps->tag == tags::kTapGroups || taps->tag == tags::kTapGroupWeightsHeld ||
+         taps->tag == tags::kTapClasses || taps->tag == tags::kTapClassesInRange ||
+         taps->tag == tags::kTapsWeightsHeld);
     if (taps == nullptr || (taps->kind == ForKind::kUnrolled && !regrouped)) {
       not_a_tile("an unknown statement");
     }
@@ -151,7 +153,11 @@ TileLeaves match_tile(const Func& f, const Stmt& tile) {
       if (guards == 0) not_a_tile("taps checked per row without a guard");
       t.taps_checked = t.rows_checked = true;
     }
-    t.weights_held = taps->tag == tags::kTapsWeightsHeld;
+    t.weights_held = taps->tag == tags::kTapsWeightsHeld || taps->tag == tags::kTapGroupWeightsHeld;
+    if (taps->tag == tags::kTapGroupWeightsHeld) {  // one group of every tap, no weight loads
+      t.taps = f.problem.kernel;
+      t.tap_group = static_cast<int>(f.problem.kernel);
+    }
     // Tap classes: a loop over the classes k mod stride, unrolled (interior) or with each
     // class's taps in range (edges).
     if (taps->tag == tags::kTapClasses || taps->tag == tags::kTapClassesInRange) {

@@ -205,8 +205,12 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
     plan.unroll_k = plan.dw_weights_in_regs || plan.K <= 32;
     // Tap groups with input reuse: the weights of `dw_tap_block` taps from dw_w_tmp on (the
     // edge's weight temporary is free in the interior); needs rows shared between taps.
-    if (!plan.dw_weights_in_regs && plan.unroll_k && plan.stride == 1 &&
-        plan.dilation < plan.ur_t && plan.K > 1) {
+    // Held weights: one group of all K taps, read from the held registers (each input row
+    // loaded once per tile instead of once per tap that reads it).
+    const bool shared_rows = plan.stride == 1 && plan.dilation < plan.ur_t && plan.K > 1;
+    if (plan.dw_weights_in_regs && shared_rows) {
+      plan.dw_tap_block = static_cast<int>(plan.K);
+    } else if (!plan.dw_weights_in_regs && plan.unroll_k && shared_rows) {
       const int tap_block = (plan.vregs - plan.dw_w_tmp) / plan.ur_oc;
       if (tap_block >= 2)
         plan.dw_tap_block = static_cast<int>(std::min<std::int64_t>(tap_block, plan.K));

@@ -114,10 +114,11 @@ struct KernelPlan {
   /// Direct: the swept blocks' weights stay in three quarters of L1.
   std::int64_t sweep_blocks = 1;
   int dw_in_tmp = -1, dw_w_tmp = -1, dw_mask_tmp = -1;  ///< depthwise temporaries
-  /// Depthwise, straight taps, weights not in registers, stride 1: the interior holds the
-  /// weights of this many consecutive taps in registers (from dw_w_tmp on) and loads each
-  /// input vector once per tap group, feeding every accumulator that needs it (input reuse
-  /// across taps). 0: one weight load per tap and the input as the FMA's memory operand.
+  /// Depthwise, straight taps, stride 1, dilation below ur_t: the interior holds the weights
+  /// of this many consecutive taps in registers (from dw_w_tmp on; with dw_weights_in_regs,
+  /// all K of them, already held) and loads each input vector once per tap group, feeding
+  /// every accumulator that needs it (input reuse across taps). 0: one weight load per tap
+  /// (none when held) and the input as the FMA's memory operand.
   int dw_tap_block = 0;
 
   // --- memory ---

@@ -134,13 +134,39 @@ TEST(TileLeaves, SmallDepthwiseKernelsHoldTheirWeights) {
   const TileLeaves& t = ir.full_block().interior;
   EXPECT_TRUE(t.weights_held);
   EXPECT_EQ(t.taps, 3);
-  EXPECT_EQ(t.tap_group, 0);
+  EXPECT_EQ(t.tap_group, ir.plan()->ur_t > 1 ? 3 : 0);  // rows shared between taps
   EXPECT_NE(t.to_string().find("weights held"), std::string::npos) << t.to_string();
   EXPECT_FALSE(ir.full_block().edge.weights_held);
   const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
   EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
   EXPECT_EQ(match_tile(lowered, first_edge_tile(lowered)), ir.full_block().edge);
   EXPECT_NE(to_string(lowered).find("registers w_held[6]"), std::string::npos);
+}
+
+// Held weights with rows shared between taps (stride 1, dilation below the tile's rows):
+// one group of every tap reads the held registers, each input row loaded once per tile.
+// Stride 2 shares no rows: the taps stay a loop over held weights.
+TEST(TileLeaves, HeldWeightsShareInputRowsBetweenTaps) {
+  const Problem p =
+      problem("filters=20,kernel_size=5,groups=20,padding=causal,dilation_rate=3", {1, 4096, 20});
+  const ScheduledIr ir(p, default_schedule(p, Isa::kAvx512));
+  ASSERT_TRUE(ir.plan()->dw_weights_in_regs);
+  ASSERT_GT(ir.plan()->ur_t, 3);
+  ASSERT_FALSE(ir.plan()->full.present);  // 20 channels: one tail block of 2 vectors
+  const TileLeaves& t = ir.tail_block().interior;
+  EXPECT_TRUE(t.weights_held);
+  EXPECT_EQ(t.tap_group, 5);
+  EXPECT_NE(t.to_string().find("in one group (weights held)"), std::string::npos) << t.to_string();
+  const Func lowered = lower_conv(p, lower_plan_of(ir.plan()));
+  EXPECT_EQ(match_tile(lowered, first_interior_tile(lowered)), t) << t.to_string();
+  EXPECT_NE(to_string(lowered).find("# tap group, weights held"), std::string::npos);
+
+  const Problem strided =
+      problem("filters=12,kernel_size=2,groups=12,strides=2,padding=valid", {1, 4096, 12});
+  const ScheduledIr s(strided, default_schedule(strided, Isa::kAvx512));
+  ASSERT_TRUE(s.plan()->dw_weights_in_regs);
+  EXPECT_TRUE(s.full_block().interior.weights_held || s.tail_block().interior.weights_held);
+  EXPECT_EQ(s.full_block().interior.tap_group + s.tail_block().interior.tap_group, 0);
 }
 
 // lower_conv writes one tile per ic block: the middle ones start from the partial sums and

@@ -63,13 +63,17 @@ void ColumnEmitter<Vmm>::emit_dw_tap_groups(int rows) {
   // input vector (row i + k*d of the tile) is loaded once and feeds every accumulator whose
   // tap needs it. Each accumulator still sees taps 0..K-1 in order (rows ascend with k),
   // the same sequence as the edge path.
+  // Held weights: one group of all K taps, the weights already in their registers.
   const std::int64_t in_row = p_.C * 4;
   const int tb = tile_.tap_group;
+  const bool held = tile_.weights_held;
   for (std::int64_t kb = 0; kb < p_.K; kb += tb) {
     const int n = static_cast<int>(std::min<std::int64_t>(tb, p_.K - kb));
+    const int w0 = held ? p_.wreg_base + static_cast<int>(kb) * p_.ur_oc : p_.dw_w_tmp;
     c_.annotate("taps " + std::to_string(kb) + ".." + std::to_string(kb + n - 1) +
-                ": weights in registers, each input row loaded once");
-    for (int kk = 0; kk < n; ++kk) {
+                (held ? ": weights held" : ": weights in registers") +
+                ", each input row loaded once");
+    for (int kk = 0; kk < n && !held; ++kk) {
       for (int j = 0; j < v_.vecs; ++j) {
         c_.vmovups(vreg(p_.dw_w_tmp + kk * p_.ur_oc + j),
                    mem(reg_w_, (kb + kk) * p_.block_width * 4 + j * vec_bytes()));
@@ -84,7 +88,7 @@ void ColumnEmitter<Vmm>::emit_dw_tap_groups(int rows) {
         load_vec(p_.dw_in_tmp, mem(reg_ai_, row * in_row + j * vec_bytes()), masked(j),
                  p_.dw_mask_tmp);
         for (const auto& [i, kk] : uses) {
-          fma(acc(i, j), vreg(p_.dw_w_tmp + kk * p_.ur_oc + j), vreg(p_.dw_in_tmp));
+          fma(acc(i, j), vreg(w0 + kk * p_.ur_oc + j), vreg(p_.dw_in_tmp));
         }
       }
     }
