@@ -396,22 +396,21 @@ class Lowering {
     });
     reduce = For::make(f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "", reduce);
     if (clipped && rows > 1) {
-      // An edge group: per tap, per input channel, each row's broadcast and FMAs if its input
-      // position is in range (Xbyak: the rows in range are found per tap, a prefix or a
-      // suffix, and the ic reduction emitted for them runs).
-      tile.push_back(taps_checked_per_row(
-          pos,
-          [&](Stmt guarded) {
-            return For::make(
-                f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "",
-                Block::make(
-                    {unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
-                     unrolled("i", rows, std::move(guarded))}));
-          },
+      // An edge group: per tap, each row in range reduces its input channels (Xbyak: the
+      // rows in range are found per tap, a prefix or a suffix, and the ic reduction emitted
+      // for them runs). Each accumulator sums taps, then channels, in ascending order. The
+      // guard stays outside the channel loop: inside it, LLVM unswitched the loop on every
+      // row's guard (wavenet_d256: +0.25 s per compile).
+      const Stmt row_channels = For::make(
+          f_.var("ic"), icb.ic0, icb.count, ForKind::kSerial, "",
           Block::make(
-              {Broadcast::make(VReg{x_, 0},
+              {unrolled("j", cols, Load::make(VReg{w_, j}, Access{weights_, w_index}, lanes)),
+               Broadcast::make(VReg{x_, 0},
                                Access{conv_src_, src_.at(n(), pos, g * p_.ic_per_group + ic)}),
-               unrolled("j", cols, Fma::make(acc, VReg{x_, 0}, VReg{w_, j}))})));
+               unrolled("j", cols, Fma::make(acc, VReg{x_, 0}, VReg{w_, j}))}));
+      tile.push_back(taps_checked_per_row(
+          pos, [&](Stmt guarded) { return unrolled("i", rows, std::move(guarded)); },
+          row_channels));
     } else if (plan_.tap_class_size > 0 && !clipped) {
       tile.push_back(tap_classes(g, oc, icb, t0, rows));
     } else if (plan_.tap_class_size > 0) {
@@ -589,21 +588,24 @@ class Lowering {
     }
     const Expr tt = f_.var_expr("tt");
     std::vector<Stmt> out;
-    edge(tags::kLeftEdgeGroups, tags::kLeftEdge, b, le, left_cap, tile, out);
+    edge(tags::kLeftEdgeGroups, tags::kLeftEdge, b, le, left_cap, plan_.edge_groups, tile, out);
     out.push_back(For::make(tt->var, 0, tiles, ForKind::kSerial, tags::kInteriorTiles,
                             tile(le + tt * rows, rows, false)));
-    edge(tags::kRightEdgeGroups, tags::kRightEdge, ie, e, Expr(), tile, out);
+    // A causal right edge is the interior's last steps, fewer than a tile (no right padding):
+    // it never holds a group (the Xbyak group loop runs zero times there), so none is built.
+    edge(tags::kRightEdgeGroups, tags::kRightEdge, ie, e, Expr(),
+         plan_.edge_groups && p_.padding != Padding::kCausal, tile, out);
     return Block::make(std::move(out));
   }
 
   /// An edge region [b, e): whole groups of tile_t steps (LowerPlan::edge_groups; at most
   /// `cap` of them when defined), then single steps.
   void edge(const char* groups_tag, const char* tag, const Expr& b, const Expr& e, const Expr& cap,
-            const TileFn& tile, std::vector<Stmt>& out) {
+            bool groups_here, const TileFn& tile, std::vector<Stmt>& out) {
     const int t = f_.var("t");
     const Expr tv = f_.var_expr("t");
     Expr first = b;
-    if (plan_.edge_groups) {
+    if (groups_here) {
       const int rows = plan_.tile_t;
       const Expr eg = f_.var_expr("edge_group");
       Expr groups = floor_div(e - b, rows);

@@ -296,8 +296,17 @@ KernelPlan plan_kernel(const Problem& p, const Schedule& s) {
     plan.store_alias_shifts.assign(shifts.begin(), shifts.end());
   }
 
-  plan.edge_groups =
-      plan.ur_t > 1 && (plan.kind == KernelKind::kDepthwise || plan.tap_class_size == 0);
+  // Edge groups where an edge can hold a whole group: the left edge's steps (or the right
+  // padding's) number about pad/stride, at most (K-1)d/s (causal: left; same: about half
+  // each side). Valid padding's right edge is the interior's last steps, fewer than a tile.
+  // Elsewhere the group code never runs, and it costs the LLVM backend compile time.
+  const std::int64_t reach = (plan.K - 1) * plan.dilation;
+  const std::int64_t pad_steps = p.padding == Padding::kValid ? 0
+                                 : p.padding == Padding::kCausal
+                                     ? ceil_div(reach, plan.stride)
+                                     : ceil_div((reach + 1) / 2, plan.stride);
+  plan.edge_groups = plan.ur_t > 1 && pad_steps >= plan.ur_t &&
+                     (plan.kind == KernelKind::kDepthwise || plan.tap_class_size == 0);
   plan.loop_order = s.loop_order;
   plan.block_t = s.block_t > 0 ? std::max<std::int64_t>(s.block_t, plan.ur_t) : 0;
 

@@ -91,11 +91,12 @@ struct KernelPlan {
   /// The order in which every output element sums its taps (direct kernels).
   std::vector<std::int64_t> tap_order;
   bool unroll_k = false;  ///< taps emitted straight (no k loop) in the interior
-  /// The edges run whole groups of ur_t steps before their single steps (ur_t > 1, depthwise,
-  /// or direct without tap classes): ur_t independent accumulator chains, every (step, tap)
-  /// checked against [0, L). A single step is one chain of K (depthwise) or K*icg (direct)
-  /// dependent FMAs per vector. Direct left-edge groups stop at the first group that would
-  /// also touch the right edge (its taps' rows are found as a prefix or a suffix).
+  /// The edges run whole groups of ur_t steps before their single steps (ur_t > 1, an edge
+  /// of at least ur_t padded steps, depthwise or direct without tap classes): ur_t
+  /// independent accumulator chains, every (step, tap) checked against [0, L). A single step is one
+  /// chain of K (depthwise) or K*icg (direct) dependent FMAs per vector. Direct left-edge groups
+  /// stop at the first group that would also touch the right edge (its taps' rows are found as a
+  /// prefix or a suffix).
   bool edge_groups = false;
 
   // --- registers ---

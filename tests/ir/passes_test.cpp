@@ -296,12 +296,13 @@ TEST(Passes, EdgeGroupsComputeTheSingleStepsBitsInBounds) {
     std::int64_t block_ic;
   };
   const Case cases[] = {
-      {"filters=40,kernel_size=5,padding=same,activation=relu", 12, Isa::kAvx512, 0},
-      {"filters=24,kernel_size=3,strides=2,padding=causal,dilation_rate=1", 16, Isa::kAvx2, 8},
-      {"filters=16,kernel_size=4,padding=causal,dilation_rate=3", 8, Isa::kAvx2, 0},
-      {"filters=24,kernel_size=7,groups=24,padding=same", 24, Isa::kAvx512, 0},
+      {"filters=40,kernel_size=9,padding=same,activation=relu,dilation_rate=4", 12, Isa::kAvx512,
+       0},
+      {"filters=24,kernel_size=11,strides=2,padding=causal", 16, Isa::kAvx2, 8},
+      {"filters=16,kernel_size=4,padding=causal,dilation_rate=5", 8, Isa::kAvx2, 0},
+      {"filters=24,kernel_size=31,groups=24,padding=same", 24, Isa::kAvx512, 0},
       {"filters=20,kernel_size=5,groups=20,padding=causal,dilation_rate=3", 20, Isa::kAvx512, 0},
-      {"filters=8,kernel_size=3,groups=8,strides=2,padding=same", 8, Isa::kAvx2, 0},
+      {"filters=8,kernel_size=31,groups=8,strides=2,padding=same", 8, Isa::kAvx2, 0},
   };
   for (const Case& k : cases) {
     const Problem p = make_problem(parse_spec(k.spec), {2, kDynamic, k.channels});

@@ -182,9 +182,18 @@ TEST(TileLeaves, EdgeGroupsCheckEveryTapOfEveryRow) {
     bool groups;
   };
   const Case cases[] = {
-      {"filters=64,kernel_size=3,padding=same", {1, 512, 64}, Isa::kAvx512, true},
-      {"filters=24,kernel_size=5,groups=24,padding=causal", {1, 512, 24}, Isa::kAvx2, true},
-      {"filters=32,kernel_size=3,groups=32,padding=same", {1, 4096, 32}, Isa::kAvx512, true},
+      {"filters=64,kernel_size=3,padding=same,dilation_rate=8", {1, 512, 64}, Isa::kAvx512, true},
+      {"filters=24,kernel_size=9,groups=24,padding=causal,dilation_rate=2",
+       {1, 512, 24},
+       Isa::kAvx2,
+       true},
+      {"filters=32,kernel_size=7,groups=32,padding=same,dilation_rate=4",
+       {1, 4096, 32},
+       Isa::kAvx512,
+       true},
+      // Edges shorter than a tile (pad 1 each side), valid padding, tap classes: no groups.
+      {"filters=64,kernel_size=3,padding=same", {1, 512, 64}, Isa::kAvx512, false},
+      {"filters=64,kernel_size=5", {1, 512, 64}, Isa::kAvx512, false},
       {"filters=512,kernel_size=10,strides=5", {1, 16000, 1}, Isa::kAvx512, false},
   };
   for (const Case& c : cases) {

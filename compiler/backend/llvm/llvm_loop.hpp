@@ -11,10 +11,11 @@ namespace convjit::detail {
 /// for (i = begin; i < end; ++i) body(i), i64, signed compare. Blocks are named
 /// `<name>.head`, `<name>.body`, `<name>.exit` so the assembly listing shows them; the
 /// builder is left at the start of the exit block.
-/// `unroll`: asks LLVM's loop unroller to unroll the loop fully (llvm.loop.unroll.full).
+/// `unroll`: asks LLVM's loop unroller to unroll the loop fully (llvm.loop.unroll.full);
+/// `never_unroll`: not at all (llvm.loop.unroll.disable: cold code, compile time).
 inline void emit_loop(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end,
                       const std::string& name, const std::function<void(llvm::Value*)>& body,
-                      bool unroll = false) {
+                      bool unroll = false, bool never_unroll = false) {
   llvm::LLVMContext& ctx = b.getContext();
   llvm::Function* fn = b.GetInsertBlock()->getParent();
   llvm::BasicBlock* pre = b.GetInsertBlock();
@@ -31,8 +32,10 @@ inline void emit_loop(llvm::IRBuilder<>& b, llvm::Value* begin, llvm::Value* end
   llvm::Value* next = b.CreateNSWAdd(i, b.getInt64(1));
   i->addIncoming(next, b.GetInsertBlock());
   llvm::BranchInst* latch = b.CreateBr(head);
-  if (unroll) {
-    llvm::MDNode* full = llvm::MDNode::get(ctx, llvm::MDString::get(ctx, "llvm.loop.unroll.full"));
+  if (unroll || never_unroll) {
+    llvm::MDNode* full = llvm::MDNode::get(
+        ctx,
+        llvm::MDString::get(ctx, unroll ? "llvm.loop.unroll.full" : "llvm.loop.unroll.disable"));
     llvm::MDNode* loop = llvm::MDNode::getDistinct(ctx, {nullptr, full});
     loop->replaceOperandWith(0, loop);
     latch->setMetadata(llvm::LLVMContext::MD_loop, loop);

@@ -191,10 +191,11 @@ class LlvmLowering {
   std::vector<llvm::Value*> buffers_;
   std::vector<llvm::Value*> regs_;
   // Streaming stores (see streaming_allowed).
-  bool stream_ = false;    ///< emitting the copy of the loop nest that streams
-  int region_loops_ = 0;   ///< time region loops around the statement being emitted
-  int swept_blocks_ = 0;   ///< channel-block loops inside those (a sweep)
-  bool streamed_ = false;  ///< some streaming store was emitted (the call ends with sfence)
+  bool stream_ = false;       ///< emitting the copy of the loop nest that streams
+  int region_loops_ = 0;      ///< time region loops around the statement being emitted
+  int swept_blocks_ = 0;      ///< channel-block loops inside those (a sweep)
+  int edge_group_loops_ = 0;  ///< edge-group tap loops around it (cold: not unrolled)
+  bool streamed_ = false;     ///< some streaming store was emitted (the call ends with sfence)
 };
 
 }  // namespace convjit::detail
