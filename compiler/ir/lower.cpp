@@ -249,9 +249,11 @@ class Lowering {
     return For::make(k, kb, ke - kb, ForKind::kSerial, tags::kTapsInRange, std::move(body));
   }
 
-  /// An edge group's tap loop (LowerPlan::edge_groups): every tap, ascending; `row(i, pos)`
-  /// is row i's work for the tap at input position pos, run only when pos is in [0, L).
-  /// Each row sums its taps in range in ascending order, as a single edge step does.
+  /// An edge group's tap loop (LowerPlan::edge_groups): every tap, ascending. `row` is one
+  /// row's work for the tap (`pos`: the row's input position, an expression of the row and
+  /// tap variables), guarded to run only when pos is in [0, L); `per_tap` places the
+  /// guarded row in the tap's body (inside the unrolled row loop). Each row sums its taps in
+  /// range in ascending order, as a single edge step does.
   Stmt taps_checked_per_row(const Expr& pos, const std::function<Stmt(Stmt guarded)>& per_tap,
                             Stmt row) {
     const Expr in_range = clamp(min(pos + 1, l_param_ - pos), 0, 1);

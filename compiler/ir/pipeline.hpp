@@ -31,9 +31,10 @@ Func lower_scheduled(const Problem& p, const Schedule& s);
 /// stages: nest() (the loop nest) and func() (the whole pipeline, from nest()). The Jit hands
 /// one to the chosen backend:
 /// - the LLVM backend translates func();
-/// - the Xbyak backend reads its driver's loop order from nest(), and walks the register
-///   tiles, interior and edge (tiles(): the same tile code lower_conv runs, without the
-///   nest, a few microseconds), mapping each leaf to an emitter call. It does not unroll the
+/// - the Xbyak backend reads its driver's loop order from the nest's loops (loop_order()),
+///   and walks the register tiles, interior, edge step and edge group (tiles(): the same
+///   tile code lower_conv runs, without the nest, a few microseconds), mapping each leaf to
+///   an emitter call. It does not unroll the
 ///   IR (it unrolls as it emits): the unrolling passes cost more than its whole compile.
 class ScheduledIr {
  public:
@@ -42,12 +43,12 @@ class ScheduledIr {
   const Problem& problem() const { return plan_->problem; }
   /// The loop nest: the pipeline up to sweep_channel_blocks (lower_conv, fold_full_lanes,
   /// restrict_to_call_ranges, sweep_channel_blocks), every loop where it runs and the
-  /// register tiles still unrolled loops. The Xbyak driver reads its loop order here.
+  /// register tiles still unrolled loops.
   const Func& nest() const;
   /// The loop order of nest(), read from nest()'s loops lowered without their register tiles
   /// (LowerPlan::loops_only: lower_conv and sweep_channel_blocks; restrict_to_call_ranges
-  /// changes bounds only). 4-20 us, where nest() costs 40-65. The Xbyak driver reads its loop order
-  /// here; same_ir_test checks it is summarize_loop_nest(nest())'s.
+  /// changes bounds only): 8-15 us, where nest() costs 40-65. The Xbyak driver reads its
+  /// loop order here; same_ir_test checks it is summarize_loop_nest(nest())'s.
   const LoopNestSummary& loop_order() const;
   /// The whole pipeline's output: nest() simplified, unrolled and pruned.
   const Func& func() const;

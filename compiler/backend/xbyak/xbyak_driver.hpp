@@ -19,10 +19,10 @@ namespace convjit::detail {
 
 class XbyakDriver final : public GeneratedKernel {
  public:
-  /// Compiles `scheduled`: the micro-kernels (ColumnEmitter), whose interior tiles walk the
-  /// IR's (ScheduledIr::full_block, tail_block), and the driver's loops from the plan,
-  /// which follow the IR's loop nest (tests/llvm/same_ir_test.cpp compares them with
-  /// ir::summarize_loop_nest of the lowered IR).
+  /// Compiles `scheduled`: the micro-kernels (ColumnEmitter), whose tiles (interior, edge
+  /// step, edge group) walk the IR's (ScheduledIr::full_block, tail_block), and the driver's
+  /// loops in the IR's order (ScheduledIr::loop_order; tests/llvm/same_ir_test.cpp checks it
+  /// is the whole nest's).
   explicit XbyakDriver(std::shared_ptr<const ir::ScheduledIr> scheduled);
 
   KernelEntry entry() const override;
