@@ -310,7 +310,9 @@ TEST(Passes, EdgeGroupsComputeTheSingleStepsBitsInBounds) {
     s.block_ic = k.block_ic;
     const auto plan = std::make_shared<const KernelPlan>(plan_kernel(p, s));
     ASSERT_TRUE(plan->edge_groups) << k.spec << ": no edge groups to test";
-    if (k.block_ic > 0) ASSERT_GT(plan->ic_blocks, 1) << k.spec;
+    if (k.block_ic > 0) {
+      ASSERT_GT(plan->ic_blocks, 1) << k.spec;
+    }
     const LowerPlan groups = lower_plan_of(plan);
     ASSERT_TRUE(groups.edge_groups);
     LowerPlan singles = groups;
