@@ -65,14 +65,19 @@ class Lowering {
     }
     std::vector<Stmt> stages;
     const bool cf = p_.data_format == DataFormat::kChannelsFirst;
-    if (cf && plan_.transpose_channels_first) {
+    // The loop nest alone (LowerPlan::loops_only) is the convolution's: no layout or
+    // axis-activation stages.
+    const bool stages_around = !plan_.loops_only;
+    if (cf && plan_.transpose_channels_first && stages_around) {
       stages.push_back(
           For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, "transpose input",
                     Transpose::make(Access{input_, n() * C() * l_param_},
                                     Access{conv_src_, n() * l_param_ * C()}, C(), l_param_)));
     }
     stages.push_back(conv_nest());
-    if (is_axis_activation(p_.activation)) {
+    if (!stages_around) {
+      // the convolution's nest only
+    } else if (is_axis_activation(p_.activation)) {
       stages.push_back(axis_stage());
     } else if (conv_dst_ != output_) {
       stages.push_back(For::make(f_.var("n"), 0, n_param_, ForKind::kSerial, "transpose output",
